@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ChannelsHubConfig(AppConfig):
+    name = "channels_hub"
+    label = "channels_hub"

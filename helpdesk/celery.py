@@ -1,0 +1,10 @@
+"""The Celery app is named ``helpdesk``: ``celery -A helpdesk worker -B`` works in both run modes."""
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+
+app = Celery("helpdesk")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

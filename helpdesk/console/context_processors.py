@@ -1,0 +1,5 @@
+def console(request) -> dict:
+    return {
+        "tenant": getattr(request, "tenant", None),
+        "membership": getattr(request, "membership", None),
+    }

@@ -1,0 +1,70 @@
+"""PostgreSQL backend that carries the current tenant into every transaction.
+
+Row-level security policies (see ``helpdesk.tenancy.rls``) read ``app.tenant_id`` and
+``app.rls_bypass``. They are set with ``set_config(..., true)`` (``SET LOCAL``) inside the
+transaction that runs the query, never per session, so a pooled connection cannot carry
+one tenant's setting into another request.
+
+- Inside ``atomic()``: applied once per transaction (again after a savepoint rollback,
+  which undoes ``SET LOCAL``) and whenever the tenant context changes.
+- In autocommit: the query and the ``set_config`` run together in a short transaction.
+"""
+from django.db import connections, transaction
+from django.db.backends.postgresql import base
+
+from helpdesk.tenancy.context import rls_settings
+
+_SET = "SELECT set_config('app.tenant_id', %s, true), set_config('app.rls_bypass', %s, true)"
+
+
+# Statements PostgreSQL refuses inside a transaction block run as they are.
+_NO_TRANSACTION = ("CREATE DATABASE", "DROP DATABASE", "VACUUM", "CREATE INDEX CONCURRENTLY",
+                   "DROP INDEX CONCURRENTLY", "REINDEX", "ALTER SYSTEM")
+
+
+def _rls_execute_wrapper(execute, sql, params, many, context):
+    wrapper: DatabaseWrapper = context["connection"]
+    if wrapper.alias not in connections.databases:
+        return execute(sql, params, many, context)  # Django's maintenance connection (__no_db__)
+    wanted = rls_settings()
+    if wrapper.in_atomic_block:
+        if wrapper.rls_applied != wanted:
+            with wrapper.connection.cursor() as cursor:
+                cursor.execute(_SET, wanted)
+            wrapper.rls_applied = wanted
+        return execute(sql, params, many, context)
+    if isinstance(sql, str) and sql.lstrip()[:30].upper().startswith(_NO_TRANSACTION):
+        return execute(sql, params, many, context)
+    with transaction.atomic(using=wrapper.alias):
+        with wrapper.connection.cursor() as cursor:
+            cursor.execute(_SET, wanted)
+        wrapper.rls_applied = wanted
+        return execute(sql, params, many, context)
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rls_applied: tuple[str, str] | None = None
+        self.execute_wrappers.append(_rls_execute_wrapper)
+
+    def _commit(self):
+        self.rls_applied = None
+        return super()._commit()
+
+    def _rollback(self):
+        self.rls_applied = None
+        return super()._rollback()
+
+    def _savepoint_rollback(self, sid):
+        # ROLLBACK TO SAVEPOINT undoes SET LOCAL done after the savepoint: re-apply next time.
+        # (Reset after the rollback: the statement itself must not trigger set_config in an
+        # aborted transaction.)
+        try:
+            return super()._savepoint_rollback(sid)
+        finally:
+            self.rls_applied = None
+
+    def _close(self):
+        self.rls_applied = None
+        return super()._close()

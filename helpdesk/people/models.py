@@ -1,0 +1,169 @@
+"""People: agents (User, email login), customers (Contact + identities), organizations, teams."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
+
+from helpdesk.crypto import EncryptedTextField
+from helpdesk.tenancy.models import TenantOwned, validate_timezone
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("email is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in: agents, admins, reviewers. Global; tenants via Membership."""
+
+    email = models.EmailField(_("email"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    locale = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True)
+    timezone = models.CharField(_("time zone"), max_length=64, blank=True, validators=[validate_timezone])
+    is_staff = models.BooleanField(_("platform staff"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(default=dj_timezone.now)
+    # Two-factor sign-in (TOTP, RFC 6238). The secret is encrypted at rest.
+    totp_secret = EncryptedTextField(blank=True, default="")
+    totp_enabled = models.BooleanField(_("two-factor sign-in enabled"), default=False)
+    totp_last_counter = models.BigIntegerField(default=0, editable=False)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return (self.full_name.split() or [self.email])[0]
+
+
+class Organization(TenantOwned):
+    """A customer company; contacts can be matched to it by email domain."""
+
+    name = models.CharField(_("name"), max_length=200)
+    domains = models.JSONField(_("email domains"), default=list, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="organization_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(TenantOwned):
+    """A group of agents that work a queue together (routing, reports)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="team_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMember(TenantOwned):
+    """Explicit through-table so the membership row carries the tenant too."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_memberships")
+    is_lead = models.BooleanField(_("team lead"), default=False)
+
+    class Meta:
+        verbose_name = _("team member")
+        verbose_name_plural = _("team members")
+        constraints = [models.UniqueConstraint(fields=["tenant", "team", "user"], name="teammember_unique")]
+
+
+class Contact(TenantOwned):
+    """A customer. Reached through one or more identities (email, phone, handles)."""
+
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="contacts")
+    locale = models.CharField(_("language"), max_length=10, blank=True)
+    timezone = models.CharField(_("time zone"), max_length=64, blank=True, validators=[validate_timezone])
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        indexes = [models.Index(fields=["tenant", "-created_at", "-id"], name="contact_tenant_created")]
+
+    def __str__(self) -> str:
+        return self.name or f"#{self.pk}"
+
+
+class IdentityKind(models.TextChoices):
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    SOCIAL = "social", _("Social handle")
+    EXTERNAL = "external", _("External id")
+
+
+class ContactIdentity(TenantOwned):
+    """One way to reach a contact. Values are stored normalised (see ``people.identities``)."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(_("kind"), max_length=16, choices=IdentityKind.choices)
+    # For social handles and external ids: the platform ("twitter", "whatsapp", "shop").
+    provider = models.CharField(_("provider"), max_length=50, blank=True, default="")
+    value = models.CharField(_("value"), max_length=320)
+    is_primary = models.BooleanField(_("primary"), default=False)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("contact identity")
+        verbose_name_plural = _("contact identities")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "kind", "provider", "value"], name="identity_unique_value"),
+        ]
+        indexes = [models.Index(fields=["tenant", "contact"], name="identity_tenant_contact")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"

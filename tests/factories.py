@@ -1,0 +1,106 @@
+"""factory_boy factories. Tenant-owned factories take ``tenant`` as a SubFactory and
+create inside that tenant's scope (the row-level-security policy checks inserts too)."""
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+
+from helpdesk.people.models import Contact, ContactIdentity, IdentityKind, Organization, Team, TeamMember
+from helpdesk.tenancy.context import tenant_scope
+from helpdesk.tenancy.models import Membership, Tenant
+from helpdesk.tenancy.roles import Role
+
+PASSWORD = "correct horse battery"
+
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tenant
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"tenant{n}")
+    name = factory.LazyAttribute(lambda o: f"{o.slug.title()} Ltd")
+    timezone = "Europe/Istanbul"
+    default_locale = "en"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("email",)
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    full_name = factory.Faker("name")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class TenantOwnedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        abstract = True
+
+    tenant = factory.SubFactory(TenantFactory)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        with tenant_scope(kwargs["tenant"]):
+            return super()._create(model_class, *args, **kwargs)
+
+
+class MembershipFactory(TenantOwnedFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    role = Role.AGENT
+
+
+class OrganizationFactory(TenantOwnedFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Customer Co {n}")
+    domains = factory.LazyAttribute(lambda o: [f"{o.name.lower().replace(' ', '')}.example"])
+
+
+class TeamFactory(TenantOwnedFactory):
+    class Meta:
+        model = Team
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+
+class TeamMemberFactory(TenantOwnedFactory):
+    class Meta:
+        model = TeamMember
+
+    team = factory.SubFactory(TeamFactory, tenant=factory.SelfAttribute("..tenant"))
+    user = factory.SubFactory(UserFactory)
+
+
+class ContactFactory(TenantOwnedFactory):
+    class Meta:
+        model = Contact
+
+    name = factory.Faker("name")
+
+
+class ContactIdentityFactory(TenantOwnedFactory):
+    class Meta:
+        model = ContactIdentity
+
+    contact = factory.SubFactory(ContactFactory, tenant=factory.SelfAttribute("..tenant"))
+    kind = IdentityKind.EMAIL
+    value = factory.Sequence(lambda n: f"customer{n}@example.org")
+
+
+def agent_in(tenant: Tenant, *, role: str = Role.AGENT, email: str | None = None):
+    """A user with a membership of ``role`` in ``tenant``."""
+    user = UserFactory(**({"email": email} if email else {}))
+    MembershipFactory(tenant=tenant, user=user, role=role)
+    return user
