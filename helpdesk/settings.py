@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "daphne",
     "helpdesk.tenancy",
     "helpdesk.people",
+    "helpdesk.calendars",
     "helpdesk.audit",
     "helpdesk.events",
     "helpdesk.api",

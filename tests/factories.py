@@ -5,9 +5,11 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 
+from helpdesk.audit.models import AuditEntry
+from helpdesk.events.models import Event, WebhookDelivery, WebhookSubscription
 from helpdesk.people.models import Contact, ContactIdentity, IdentityKind, Organization, Team, TeamMember
 from helpdesk.tenancy.context import tenant_scope
-from helpdesk.tenancy.models import Membership, Tenant
+from helpdesk.tenancy.models import ApiKey, Membership, Tenant
 from helpdesk.tenancy.roles import Role
 
 PASSWORD = "correct horse battery"
@@ -104,3 +106,48 @@ def agent_in(tenant: Tenant, *, role: str = Role.AGENT, email: str | None = None
     user = UserFactory(**({"email": email} if email else {}))
     MembershipFactory(tenant=tenant, user=user, role=role)
     return user
+
+
+class ApiKeyFactory(TenantOwnedFactory):
+    class Meta:
+        model = ApiKey
+
+    name = factory.Sequence(lambda n: f"Integration {n}")
+    prefix = factory.Sequence(lambda n: f"f{n:011x}")
+    key_hash = factory.LazyFunction(lambda: "0" * 64)
+    scopes = factory.LazyFunction(lambda: ["tickets:read"])
+
+
+class AuditEntryFactory(TenantOwnedFactory):
+    class Meta:
+        model = AuditEntry
+
+    action = "contact.updated"
+    actor_label = "Someone"
+    object_repr = "A contact"
+
+
+class EventFactory(TenantOwnedFactory):
+    class Meta:
+        model = Event
+
+    type = "tenant.created"
+    payload = factory.LazyFunction(dict)
+
+
+class WebhookSubscriptionFactory(TenantOwnedFactory):
+    class Meta:
+        model = WebhookSubscription
+
+    url = "https://hooks.example.com/helpdesk"
+    events = factory.LazyFunction(lambda: ["*"])
+    secret = factory.Sequence(lambda n: f"whsec-{n}")
+    description = "Integration hook"
+
+
+class WebhookDeliveryFactory(TenantOwnedFactory):
+    class Meta:
+        model = WebhookDelivery
+
+    subscription = factory.SubFactory(WebhookSubscriptionFactory, tenant=factory.SelfAttribute("..tenant"))
+    event = factory.SubFactory(EventFactory, tenant=factory.SelfAttribute("..tenant"))
