@@ -1,17 +1,20 @@
 """Shared fixtures: two tenants with agents and API clients, and a tenant-scope helper."""
 from __future__ import annotations
 
-import os
+import pytest
+from rest_framework.test import APIClient
 
-os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+from helpdesk.celery import app as celery_app
+from helpdesk.tenancy.context import tenant_scope
+from helpdesk.tenancy.roles import Role
+from helpdesk.tenancy.services import api_key_create
+from tests.factories import PASSWORD, TenantFactory, agent_in
 
-import pytest  # noqa: E402
-from rest_framework.test import APIClient  # noqa: E402
-
-from helpdesk.tenancy.context import tenant_scope  # noqa: E402
-from helpdesk.tenancy.roles import Role  # noqa: E402
-from helpdesk.tenancy.services import api_key_create  # noqa: E402
-from tests.factories import PASSWORD, TenantFactory, agent_in  # noqa: E402
+# Settings are loaded before this file (pytest-django), so an environment variable set
+# here is too late: switch the Celery app itself. Tasks run in the test's thread; tests
+# that need a real worker start one.
+celery_app.conf.task_always_eager = True
+celery_app.conf.task_eager_propagates = True
 
 
 @pytest.fixture

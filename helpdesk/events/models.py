@@ -1,6 +1,7 @@
 """The transactional outbox (Event) and outbound webhooks (subscriptions, deliveries)."""
 from __future__ import annotations
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -14,16 +15,20 @@ class Event(TenantOwned):
 
     ``dispatched_at`` is set once the dispatcher handed the event to every consumer; the
     re-dispatch sweep picks up rows still null after a grace period (partial index).
+    ``handled_by`` lists the consumers that have succeeded, so a re-dispatch runs only the
+    ones that have not; ``dispatch_error`` keeps the last failure of the others.
     """
 
     type = models.CharField(_("type"), max_length=100)
     subject_type = models.CharField(max_length=100, blank=True)
     subject_id = models.CharField(max_length=64, blank=True)
     actor_id = models.BigIntegerField(null=True, blank=True)
-    payload = models.JSONField(default=dict)
+    payload = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(auto_now_add=True, db_index=False)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     dispatch_attempts = models.PositiveIntegerField(default=0)
+    handled_by = models.JSONField(_("handled by"), default=list, blank=True)
+    dispatch_error = models.TextField(_("dispatch error"), blank=True)
 
     class Meta:
         verbose_name = _("event")
@@ -89,5 +94,30 @@ class WebhookDelivery(TenantOwned):
         ]
         indexes = [
             models.Index(fields=["tenant", "subscription", "-created_at"], name="delivery_tenant_sub"),
-            models.Index(fields=["next_attempt_at"], condition=Q(status="retrying"), name="delivery_retry_due"),
+            # The retry sweep's range scan: only deliveries still to be attempted are in it.
+            models.Index(fields=["next_attempt_at"], condition=Q(status__in=["pending", "retrying"]),
+                         name="delivery_due"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} -> {self.subscription_id} ({self.status})"
+
+
+class WebhookDeliveryAttempt(TenantOwned):
+    """One HTTP attempt of a delivery: the log integrators read when a receiver misbehaves."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField(_("attempt"))
+    started_at = models.DateTimeField(_("started at"))
+    response_status = models.PositiveIntegerField(_("response status"), null=True, blank=True)
+    response_body = models.TextField(_("response body"), blank=True)
+    error = models.TextField(_("error"), blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery attempt")
+        verbose_name_plural = _("webhook delivery attempts")
+        indexes = [models.Index(fields=["tenant", "delivery", "started_at"], name="delivery_attempt_tenant")]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.response_status or self.error[:40]}"

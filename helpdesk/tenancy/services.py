@@ -70,9 +70,13 @@ def membership_add(*, tenant: Tenant, user, role: str = Role.AGENT, actor=None) 
             membership.save(update_fields=["role", "is_active"])
             audit_record(tenant=tenant, action="membership.changed", actor=actor, obj=membership, before=before,
                          after={"role": role, "is_active": True})
+            event_emit(tenant=tenant, type="membership.changed", subject=membership, actor=actor,
+                       payload={"user_id": user.pk, "email": user.email, "role": role, "before": before})
         elif created:
             audit_record(tenant=tenant, action="membership.created", actor=actor, obj=membership,
                          after={"user": user.email, "role": role})
+            event_emit(tenant=tenant, type="membership.created", subject=membership, actor=actor,
+                       payload={"user_id": user.pk, "email": user.email, "role": role})
     return membership
 
 
@@ -91,6 +95,8 @@ def api_key_create(
                                     scopes=scope_list, created_by=created_by)
         audit_record(tenant=tenant, action="api_key.created", actor=created_by, obj=key,
                      after={"name": name, "scopes": scope_list})
+        event_emit(tenant=tenant, type="api_key.created", subject=key, actor=created_by,
+                   payload={"name": name, "prefix": prefix, "scopes": scope_list})
     return key, raw
 
 
@@ -100,4 +106,6 @@ def api_key_revoke(*, key: ApiKey, actor=None) -> ApiKey:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
         audit_record(tenant=key.tenant, action="api_key.revoked", actor=actor, obj=key)
+        event_emit(tenant=key.tenant, type="api_key.revoked", subject=key, actor=actor,
+                   payload={"name": key.name, "prefix": key.prefix})
     return key

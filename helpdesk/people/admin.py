@@ -1,0 +1,165 @@
+"""Admin of people: platform users (superusers only), and each tenant's teams, organizations, contacts."""
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth import admin as auth_admin, forms as auth_forms
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html_join
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
+
+from helpdesk.people.identities import normalize_identity
+from helpdesk.people.models import Contact, ContactIdentity, Organization, Team, TeamMember, User
+from helpdesk.tenancy.admin_base import (
+    ACTIONS,
+    TenantScopedAdmin,
+    TenantScopedForm,
+    TenantScopedTabularInline,
+    is_platform_admin,
+)
+from helpdesk.tenancy.context import dangerously_unscoped
+from helpdesk.tenancy.models import Membership
+from helpdesk.tenancy.roles import Cap
+
+# --- users (platform) -------------------------------------------------------------------
+
+
+class UserCreationForm(auth_forms.AdminUserCreationForm):
+    class Meta(auth_forms.AdminUserCreationForm.Meta):
+        model = User
+        fields = ("email",)
+        field_classes = {}
+
+
+class UserChangeForm(auth_forms.UserChangeForm):
+    class Meta(auth_forms.UserChangeForm.Meta):
+        model = User
+        fields = ("email", "full_name", "locale", "timezone", "is_active", "is_staff", "is_superuser", "groups",
+                  "user_permissions")
+        field_classes = {}
+
+
+@admin.register(User)
+class UserAdmin(auth_admin.UserAdmin):
+    """Every person on the platform: superusers only. Tenant admins manage memberships instead."""
+
+    form = UserChangeForm
+    add_form = UserCreationForm
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Profile"), {"fields": ("full_name", "locale", "timezone")}),
+        (_("Two-factor sign-in"), {"fields": ("totp_enabled",)}),
+        (_("Platform access"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Helpdesks"), {"fields": ("helpdesks",)}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "usable_password", "password1", "password2")}),
+    )
+    list_display = ("email", "full_name", "is_active", "is_staff", "is_superuser", "totp_enabled")
+    list_filter = ("is_staff", "is_superuser", "is_active", "totp_enabled")
+    search_fields = ("email", "full_name")
+    ordering = ("email",)
+    readonly_fields = ("totp_enabled", "helpdesks", "last_login", "date_joined")
+    filter_horizontal = ("groups", "user_permissions")
+    actions = ["reset_two_factor"]
+
+    def has_module_permission(self, request):
+        return is_platform_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_platform_admin(request.user)
+
+    def has_add_permission(self, request):
+        return is_platform_admin(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_platform_admin(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_platform_admin(request.user)
+
+    @admin.display(description=_("helpdesks"))
+    def helpdesks(self, obj):
+        # Platform view across tenants (superusers only, see the permissions above).
+        with dangerously_unscoped():
+            memberships = list(Membership.unscoped.filter(user=obj).select_related("tenant").order_by("tenant__name"))
+        if not memberships:
+            return "—"
+        return format_html_join(", ", "{} ({}{})", (
+            (m.tenant.name, m.get_role_display(), "" if m.is_active else ", " + gettext("inactive"))
+            for m in memberships
+        ))
+
+    @admin.action(description=_("Reset two-factor sign-in (the person enrols again)"))
+    def reset_two_factor(self, request, queryset):
+        count = queryset.filter(totp_enabled=True).update(totp_enabled=False, totp_secret="", totp_last_counter=0)
+        self.message_user(request, ngettext("Two-factor sign-in reset for %(count)d person.",
+                                            "Two-factor sign-in reset for %(count)d people.", count)
+                          % {"count": count}, messages.SUCCESS)
+
+
+# --- teams ------------------------------------------------------------------------------
+
+
+class TeamMemberInline(TenantScopedTabularInline):
+    model = TeamMember
+    fields = ("user", "is_lead")
+    extra = 0
+
+
+@admin.register(Team)
+class TeamAdmin(TenantScopedAdmin):
+    capabilities = {action: Cap.MEMBERS_MANAGE for action in ACTIONS}
+    list_display = ("name", "description", "created_at")
+    search_fields = ("name",)
+    ordering = ("name",)
+    inlines = [TeamMemberInline]
+
+
+# --- organizations and contacts -----------------------------------------------------------
+
+_CONTACT_CAPABILITIES = {"view": Cap.CONTACTS_VIEW, "add": Cap.CONTACTS_EDIT, "change": Cap.CONTACTS_EDIT,
+                         "delete": Cap.CONTACTS_EDIT}
+
+
+@admin.register(Organization)
+class OrganizationAdmin(TenantScopedAdmin):
+    capabilities = _CONTACT_CAPABILITIES
+    list_display = ("name", "created_at")
+    search_fields = ("name",)
+    ordering = ("name",)
+    fields = ("name", "domains", "notes")
+
+
+class ContactIdentityForm(TenantScopedForm):
+    class Meta:
+        model = ContactIdentity
+        fields = ("kind", "provider", "value", "is_primary")
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, value = cleaned.get("kind"), cleaned.get("value")
+        if kind and value:
+            try:
+                cleaned["value"] = normalize_identity(kind, value)
+            except ValidationError as exc:
+                self.add_error("value", exc)
+        return cleaned
+
+
+class ContactIdentityInline(TenantScopedTabularInline):
+    model = ContactIdentity
+    form = ContactIdentityForm
+    fields = ("kind", "provider", "value", "is_primary")
+    extra = 0
+
+
+@admin.register(Contact)
+class ContactAdmin(TenantScopedAdmin):
+    capabilities = _CONTACT_CAPABILITIES
+    list_display = ("__str__", "organization", "locale", "created_at")
+    list_select_related = ("organization",)
+    search_fields = ("name", "identities__value")
+    ordering = ("-created_at", "-id")
+    fields = ("name", "organization", "locale", "timezone", "notes")
+    inlines = [ContactIdentityInline]
