@@ -13,6 +13,9 @@ from helpdesk.tenancy.resolution import (
 
 # Paths that answer on any host, before any tenant is known.
 HOSTLESS_PATHS = ("/healthz", "/readyz", "/static/")
+# Probes skip tenant resolution: orchestrators call them on pod IPs, and /healthz must
+# answer without the database (a database outage must not restart healthy web processes).
+PROBE_PATHS = ("/healthz", "/readyz")
 
 
 class TenantMiddleware:
@@ -29,6 +32,10 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path in PROBE_PATHS:
+            request.tenant = request.membership = None
+            request.is_platform_host = False
+            return self.get_response(request)
         host = request.get_host()
         request.tenant = None
         request.membership = None
