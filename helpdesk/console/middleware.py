@@ -23,6 +23,16 @@ def request_language(request) -> str:
     return accepted if accepted in SUPPORTED else (tenant.default_locale if tenant else settings.LANGUAGE_CODE)
 
 
+LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def set_language_cookie(response, language: str) -> None:
+    """Remember the language for the pages before sign-in (login, password reset)."""
+    if language in SUPPORTED:
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=LANGUAGE_COOKIE_MAX_AGE,
+                            samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)
+
+
 class UserLocaleMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response

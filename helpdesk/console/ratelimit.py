@@ -1,0 +1,75 @@
+"""Failed sign-in attempts, counted in the cache per account and client address.
+
+After ``CONSOLE_LOGIN_MAX_FAILURES`` failures within ``CONSOLE_LOGIN_LOCK_SECONDS`` the
+pair is locked for that long, even for a correct password or code: guessing stops being
+worth it, while the same person on another network (or another account from this one)
+is unaffected. The counter lives in Redis in full mode, so every web process shares it.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+PASSWORD = "password"
+CODE = "code"
+
+
+def max_failures() -> int:
+    return int(getattr(settings, "CONSOLE_LOGIN_MAX_FAILURES", 5))
+
+
+def lock_seconds() -> int:
+    return int(getattr(settings, "CONSOLE_LOGIN_LOCK_SECONDS", 15 * 60))
+
+
+def client_ip(request) -> str:
+    """The client's address. X-Forwarded-For only counts behind a trusted proxy."""
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _keys(kind: str, account: str, ip: str) -> tuple[str, str]:
+    digest = hashlib.sha256(f"{kind}\0{account.strip().lower()}\0{ip}".encode()).hexdigest()[:40]
+    return f"console:fail:{digest}", f"console:lock:{digest}"
+
+
+def locked_for(*, kind: str, account: str, ip: str) -> int:
+    """Seconds until the pair may try again; 0 when it is not locked."""
+    _count_key, lock_key = _keys(kind, account, ip)
+    until = cache.get(lock_key)
+    if not until:
+        return 0
+    return max(0, math.ceil(until - time.time()))
+
+
+def record_failure(*, kind: str, account: str, ip: str) -> int:
+    """Count one failure; returns the seconds locked (0 while under the limit)."""
+    count_key, lock_key = _keys(kind, account, ip)
+    window = lock_seconds()
+    cache.add(count_key, 0, timeout=window)
+    try:
+        count = cache.incr(count_key)
+    except ValueError:  # expired between add and incr
+        cache.set(count_key, 1, timeout=window)
+        count = 1
+    if count >= max_failures():
+        cache.set(lock_key, time.time() + window, timeout=window)
+        cache.delete(count_key)
+        return window
+    return 0
+
+
+def reset(*, kind: str, account: str, ip: str) -> None:
+    count_key, lock_key = _keys(kind, account, ip)
+    cache.delete_many([count_key, lock_key])
+
+
+def minutes(seconds: int) -> int:
+    return max(1, math.ceil(seconds / 60))

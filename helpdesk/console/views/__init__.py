@@ -1,0 +1,1 @@
+"""Console views. Other apps build their pages on ``helpdesk.console.views.base``."""
