@@ -68,7 +68,8 @@ INSTALLED_APPS = [
     "knowledge",
     "channels_hub",
     "quality",
-    "django.contrib.admin",
+    # The admin site is helpdesk.tenancy.admin_base.HelpdeskAdminSite (tenant-scoped).
+    "helpdesk.tenancy.admin_apps.HelpdeskAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -91,6 +92,7 @@ MIDDLEWARE = [
     "helpdesk.tenancy.middleware.TenantMiddleware",
     "helpdesk.console.middleware.UserLocaleMiddleware",
     "helpdesk.console.middleware.UserTimezoneMiddleware",
+    "helpdesk.api.middleware.ApiMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -264,7 +266,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "helpdesk.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["helpdesk.api.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -277,6 +279,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # No call to the online validator: the docs page uses local assets only.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "helpdesk.api.schema.postprocess_api_conventions",
+    ],
 }
 
 LOGGING = {

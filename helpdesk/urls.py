@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from helpdesk import probes
+from helpdesk.api.errors import api_not_found
 
 urlpatterns = [
     path("healthz", probes.healthz, name="healthz"),
@@ -10,6 +11,8 @@ urlpatterns = [
     path("api/v1/", include("helpdesk.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Anything else under /api/ is a JSON 404 (after every API route above).
+    re_path(r"^api/", api_not_found),
     path("console/", include("helpdesk.console.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,32 @@
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from helpdesk.tenancy.services import api_key_create
+from tests.core.api.probe import Calls
+
+
+@pytest.fixture(autouse=True)
+def clean_cache():
+    """Rate-limit counters and stored idempotent responses must not leak between tests
+    (ids repeat across runs; each helper runs against its own Redis database)."""
+    cache.clear()
+    Calls.reset()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def client_for():
+    """An API client for a raw key."""
+    def make(raw: str) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        return client
+    return make
+
+
+@pytest.fixture
+def read_only_key(tenant):
+    _key, raw = api_key_create(tenant=tenant, name="read only", scopes=["tickets:read"])
+    return raw
