@@ -2,11 +2,14 @@
 create inside that tenant's scope (the row-level-security policy checks inserts too)."""
 from __future__ import annotations
 
+import datetime
+
 import factory
 from django.contrib.auth import get_user_model
 
 from helpdesk.audit.models import AuditEntry
-from helpdesk.events.models import Event, WebhookDelivery, WebhookSubscription
+from helpdesk.calendars.models import BusinessCalendar, Holiday
+from helpdesk.events.models import Event, WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
 from helpdesk.people.models import Contact, ContactIdentity, IdentityKind, Organization, Team, TeamMember
 from helpdesk.tenancy.context import tenant_scope
 from helpdesk.tenancy.models import ApiKey, Membership, Tenant
@@ -151,3 +154,32 @@ class WebhookDeliveryFactory(TenantOwnedFactory):
 
     subscription = factory.SubFactory(WebhookSubscriptionFactory, tenant=factory.SelfAttribute("..tenant"))
     event = factory.SubFactory(EventFactory, tenant=factory.SelfAttribute("..tenant"))
+
+
+class WebhookDeliveryAttemptFactory(TenantOwnedFactory):
+    class Meta:
+        model = WebhookDeliveryAttempt
+
+    delivery = factory.SubFactory(WebhookDeliveryFactory, tenant=factory.SelfAttribute("..tenant"))
+    number = 1
+    started_at = factory.LazyFunction(lambda: datetime.datetime.now(datetime.timezone.utc))
+    response_status = 500
+    response_body = "Internal error at the receiver"
+
+
+class BusinessCalendarFactory(TenantOwnedFactory):
+    class Meta:
+        model = BusinessCalendar
+
+    name = factory.Sequence(lambda n: f"Office hours {n}")
+    timezone = "Europe/Istanbul"
+    weekly_hours = factory.LazyFunction(lambda: {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")})
+
+
+class HolidayFactory(TenantOwnedFactory):
+    class Meta:
+        model = Holiday
+
+    calendar = factory.SubFactory(BusinessCalendarFactory, tenant=factory.SelfAttribute("..tenant"))
+    date = factory.Sequence(lambda n: datetime.date(2026, 1, 1) + datetime.timedelta(days=n))
+    name = "New Year"

@@ -117,15 +117,40 @@ def route_methods(route: Route) -> list[str]:
     return ["GET", "POST"]
 
 
+def _fill_regex(text: str, value) -> str | None:
+    """Replace each named group of a (router-style) regex with ``value``."""
+    out, i = [], 0
+    while i < len(text):
+        if text.startswith("(?P<", i):
+            depth, j = 0, i
+            while j < len(text):
+                if text[j] == "\\":
+                    j += 2
+                    continue
+                depth += {"(": 1, ")": -1}.get(text[j], 0)
+                if depth == 0:
+                    break
+                j += 1
+            out.append(str(value))
+            i = j + 1
+        else:
+            out.append(text[i])
+            i += 1
+    filled = "".join(out).lstrip("^").rstrip("$")
+    if any(c in filled for c in "()[]*+?|"):
+        return None  # an unnamed group or a pattern we cannot write out
+    return filled.replace("\\", "")
+
+
 def concrete_path(route: Route, value) -> str | None:
-    """Fill every path parameter with ``value``; None for regex routes we cannot fill."""
+    """Fill every path parameter with ``value``; None for routes we cannot write out."""
     path = "/"
     for pat in route.pattern:
         text = str(pat)
         if isinstance(pat, RegexPattern):
-            if pat.regex.groupindex:
+            text = _fill_regex(text, value)
+            if text is None:
                 return None
-            text = text.lstrip("^").rstrip("$").replace("\\", "")
         else:
             text = re.sub(r"<(?:\w+:)?\w+>", str(value), text)
         path += text
@@ -156,10 +181,26 @@ def _canary_fields(model) -> list[models.Field]:
     return fields
 
 
+def test_every_tenant_owned_model_has_a_factory():
+    from django.apps import apps
+
+    missing = [m._meta.label for m in apps.get_models()
+               if issubclass(m, TenantOwned) and m not in _factories()]
+    assert not missing, f"add factories to tests/factories.py (the isolation harness needs them): {missing}"
+
+
 @pytest.fixture
 def tenant_a_objects(tenant):
-    """One row of every tenant-owned model for tenant A, text columns marked with the canary."""
+    """One row of every tenant-owned model for tenant A, text columns marked with the canary,
+    plus A itself and one of A's people (platform rows a tenant admin of B must not reach)."""
+    from helpdesk.tenancy.models import Tenant
+
     made = {}
+    Tenant.objects.filter(pk=tenant.pk).update(name=f"{CANARY}-tenant", brand_name=f"{CANARY}-brand")
+    made[Tenant] = tenant
+    person = agent_in(tenant, role=Role.AGENT, email="person@acme.test")
+    type(person).objects.filter(pk=person.pk).update(full_name=f"{CANARY}-person")
+    made[type(person)] = person
     for model, factory_class in _factories().items():
         if not issubclass(model, TenantOwned):
             continue
@@ -208,11 +249,11 @@ def test_every_object_route_is_a_404_for_another_tenant(tenant_a_objects, b_api,
         if not route.params or (route.name or route.path) in NOT_TENANT_OBJECTS:
             continue
         model = route_model(route)
-        if model is None or not issubclass(model, TenantOwned):
-            if model is not None and not issubclass(model, TenantOwned):
-                continue  # platform objects (tenants, users): admin-only, checked in the admin tests
+        if model is None:
             uncovered.append(f"{route.name or route.path}")
             continue
+        if not issubclass(model, TenantOwned) and model not in tenant_a_objects:
+            continue  # platform rows of no tenant (permission groups): superusers only
         obj = tenant_a_objects.get(model)
         if obj is None:
             uncovered.append(f"{route.name or route.path}: no factory for {model._meta.label}")
@@ -226,13 +267,22 @@ def test_every_object_route_is_a_404_for_another_tenant(tenant_a_objects, b_api,
             response = _call(client, method, path, route.is_api)
             where = f"{method} {path} ({route.name})"
             _assert_no_leak(response, where)
-            if route.path.startswith("admin/") and response.status_code == 302:
-                assert str(obj.pk) not in response["Location"], where
+            if (route.path.startswith("admin/") and response.status_code == 302
+                    and response["Location"].rstrip("/").endswith(f"/{obj.pk}/change")):
+                # The admin's short URL redirects to the change page whatever the id: follow it.
+                response = client.get(response["Location"])
+                _assert_no_leak(response, where + " (followed)")
+            if route.path.startswith("admin/") and response.status_code in (302, 403):
+                # The admin treats another tenant's row as a missing one (redirect with "doesn't
+                # exist"); platform rows are refused to tenant admins outright.
+                assert response.status_code == 302 or not issubclass(model, TenantOwned), where
+                assert f"/{obj.pk}/" not in response.get("Location", ""), where
             else:
                 assert response.status_code == 404, f"{where}: {response.status_code}"
             checked += 1
         with dangerously_unscoped():
-            assert model.unscoped.filter(pk=obj.pk).exists(), f"{route.name}: B's request removed A's object"
+            manager = model.unscoped if issubclass(model, TenantOwned) else model._default_manager
+            assert manager.filter(pk=obj.pk).exists(), f"{route.name}: B's request removed A's object"
     assert not uncovered, (
         "routes with path parameters whose tenant model the harness cannot find "
         "(use the guarded bases, which declare `model`, or list them in NOT_TENANT_OBJECTS):\n  "
@@ -254,6 +304,18 @@ def test_every_collection_route_shows_nothing_of_another_tenant(tenant_a_objects
         _assert_no_leak(response, f"GET {path} ({route.name})")
         fetched += 1
     assert fetched > 0
+
+
+def test_view_on_site_shortcut_does_not_reach_another_tenants_rows(tenant_a_objects, b_console):
+    from django.contrib.contenttypes.models import ContentType
+
+    from helpdesk.people.models import Contact
+
+    contact = tenant_a_objects[Contact]
+    content_type = ContentType.objects.get_for_model(Contact)
+    response = b_console.get(f"/admin/r/{content_type.pk}/{contact.pk}/")
+    _assert_no_leak(response, "view_on_site")
+    assert response.status_code == 404
 
 
 def test_tenant_a_sees_its_own_canaries_so_the_harness_can_see_leaks(tenant, tenant_a_objects, api_key):
