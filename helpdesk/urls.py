@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from helpdesk import probes
 from helpdesk.api.errors import api_not_found
 
 urlpatterns = [
+    # The help center will take "/" on tenant hosts (issue 5); until then the console does.
+    path("", RedirectView.as_view(pattern_name="console:home", permanent=False), name="root"),
     path("healthz", probes.healthz, name="healthz"),
     path("readyz", probes.readyz, name="readyz"),
     path("api/v1/", include("helpdesk.api.urls")),

@@ -119,7 +119,8 @@ class TenantSessionAuthentication(authentication.SessionAuthentication):
         result = super().authenticate(request)
         if result is None:
             return None
-        if getattr(request._request, "membership", None) is None:
+        membership = getattr(request._request, "membership", None)
+        if membership is None or membership.tenant.blocks_without_two_factor(result[0]):
             return None
         return result
 

@@ -68,7 +68,7 @@ def _resolve_membership(scope):
     membership = membership_for(user, tenant)
     if membership is None or not membership.is_active:
         return None
-    if tenant.require_two_factor and not user.totp_enabled:
+    if tenant.blocks_without_two_factor(user):
         return None
     return membership
 

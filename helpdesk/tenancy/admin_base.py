@@ -68,6 +68,8 @@ def admin_membership(request) -> Membership | None:
         return None
     if membership.user_id != user.pk or not membership.is_active:
         return None
+    if tenant.blocks_without_two_factor(user):
+        return None
     return membership if role_has(membership.role, Cap.ADMIN_SITE) else None
 
 
@@ -163,6 +165,11 @@ class HelpdeskAdminSite(admin.AdminSite):
         if request.user.is_authenticated:
             if self.has_permission(request):
                 return HttpResponseRedirect(index)
+            tenant = getattr(request, "tenant", None)
+            if tenant is not None and getattr(request, "membership", None) is not None \
+                    and tenant.blocks_without_two_factor(request.user):
+                setup = reverse("console:two_factor_setup")
+                return HttpResponseRedirect(f"{setup}?{urlencode({'next': request.GET.get('next') or index})}")
             context = {**self.each_context(request), "title": _("No access"), "subtitle": None,
                        "console_url": resolve_url(settings.LOGIN_REDIRECT_URL), **(extra_context or {})}
             request.current_app = self.name

@@ -72,6 +72,11 @@ class Tenant(models.Model):
         domain = next((d.domain for d in self.domains.all() if d.is_primary), None)
         return domain or f"{self.slug}.{settings.BASE_DOMAIN}"
 
+    def blocks_without_two_factor(self, user) -> bool:
+        """True when ``user`` must enrol in two-factor sign-in before using this tenant
+        (console pages, websocket, API through the session, admin)."""
+        return self.require_two_factor and not getattr(user, "totp_enabled", False)
+
     def absolute_url(self, path: str = "/") -> str:
         port = f":{settings.PUBLIC_PORT}" if settings.PUBLIC_PORT else ""
         return f"{settings.PUBLIC_SCHEME}://{self.primary_host}{port}{path}"

@@ -78,7 +78,8 @@ def _access_error(request, user) -> str | None:
             return _("This account has no access to %(tenant)s. Ask one of its administrators to invite you.") % {
                 "tenant": request.tenant.display_name}
         return None
-    if not memberships_of(user):
+    if not memberships_of(user) and not user.is_superuser:
+        # Platform superusers sign in here too (two-factor and lockout apply) to reach /admin/.
         return _("This account is not a member of any helpdesk yet. Ask an administrator to invite you.")
     return None
 
@@ -117,6 +118,9 @@ class LoginView(View):
             return self._render(form, status=403)
         ratelimit.reset(kind=ratelimit.PASSWORD, account=account, ip=ip)
         next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+        if user.is_superuser and request.tenant is None and not memberships_of(user) \
+                and next_url == reverse("console:home"):
+            next_url = reverse("admin:index")
         if user.totp_enabled:
             request.session[PENDING_KEY] = {"user_id": user.pk, "backend": user.backend, "next": next_url,
                                             "at": time.time()}

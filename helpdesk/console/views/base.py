@@ -78,8 +78,7 @@ class ConsoleView(View):
             return no_access(request, reason="no_tenant")
         if request.membership is None or not request.membership.is_active:
             return no_access(request, reason="not_member")
-        if (request.tenant.require_two_factor and not user.totp_enabled
-                and not self.allow_without_two_factor):
+        if request.tenant.blocks_without_two_factor(user) and not self.allow_without_two_factor:
             query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
             return HttpResponseRedirect(reverse("console:two_factor_setup") + (f"?{query}" if query else ""))
         if self.capability is None or self.capability not in Cap.values or not role_has(request.membership.role, self.capability):

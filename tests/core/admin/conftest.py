@@ -32,6 +32,8 @@ class Rows:
     webhook: object
     delivery: object
     attempt: object
+    calendar: object
+    holiday: object
 
     def all(self) -> list:
         return list(vars(self).values())
@@ -59,8 +61,10 @@ def make_rows(tenant, suffix: str = "") -> Rows:
     with tenant_scope(tenant):
         attempt = WebhookDeliveryAttempt.objects.create(tenant=tenant, delivery=delivery, number=1,
                                                         started_at=timezone.now(), error=f"attempt {slug}")
+    calendar = factories.BusinessCalendarFactory(tenant=tenant, name=f"Hours {slug}{suffix}")
+    holiday = factories.HolidayFactory(tenant=tenant, calendar=calendar, name=f"Holiday {slug}{suffix}")
     return Rows(membership, team, team_member, organization, contact, identity, api_key, audit_entry, event,
-                webhook, delivery, attempt)
+                webhook, delivery, attempt, calendar, holiday)
 
 
 @pytest.fixture

@@ -293,6 +293,11 @@ def test_a_tenant_admin_edits_the_tenants_settings_but_not_its_slug(admin_client
     tenant.refresh_from_db()
     assert (tenant.name, tenant.slug, tenant.is_active, tenant.require_two_factor) == ("Acme Inc", "acme", True, True)
     assert "tenant.changed" in audit_actions(tenant)
+    # Two-factor is now required and this admin has none: enrol before anything else.
+    response = admin_client.get(reverse("admin:tenancy_tenant_add"), follow=True)
+    assert response.redirect_chain[-1][0].startswith(reverse("console:two_factor_setup"))
+    tenant.require_two_factor = False
+    tenant.save(update_fields=["require_two_factor"])
     assert admin_client.get(reverse("admin:tenancy_tenant_add")).status_code == 403
 
 

@@ -146,3 +146,14 @@ def test_session_query_count_is_constant(client, agent, django_assert_num_querie
     client.get(ME, HTTP_HOST="acme.localhost")
     with django_assert_num_queries(4):  # session, user, tenant by host, membership
         assert client.get(ME, HTTP_HOST="acme.localhost").status_code == 200
+
+
+def test_a_session_is_refused_while_the_tenant_requires_two_factor_and_the_member_has_none(tenant, agent):
+    client = Client(HTTP_HOST="acme.localhost")
+    client.force_login(agent)
+    assert client.get(ME).status_code == 200
+    tenant.require_two_factor = True
+    tenant.save(update_fields=["require_two_factor"])
+    response = client.get(ME)
+    assert response.status_code in (401, 403)
+    assert response.json()["error"]["code"] in ("not_authenticated", "permission_denied")
