@@ -1,7 +1,10 @@
 """Shared fixtures: two tenants with agents and API clients, and a tenant-scope helper."""
 from __future__ import annotations
 
+import os
+
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from helpdesk.celery import app as celery_app
@@ -15,6 +18,50 @@ from tests.factories import PASSWORD, TenantFactory, agent_in
 # that need a real worker start one.
 celery_app.conf.task_always_eager = True
 celery_app.conf.task_eager_propagates = True
+
+
+def _isolate_xdist_worker() -> None:
+    """Each pytest-xdist worker has its own test database, so tenant ids repeat across
+    workers: give each its own cache keys (rate limits, idempotency, sign-in lockouts)
+    and channel-layer prefix (group names carry tenant ids), or workers see each other's
+    counters and pushes. Runs before any cache or layer is first used."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    for cache in settings.CACHES.values():
+        cache["KEY_PREFIX"] = f"{cache.get('KEY_PREFIX', '')}-{worker}"
+        if "filebased" in cache["BACKEND"]:
+            cache["LOCATION"] = f"{cache['LOCATION']}-{worker}"
+    for layer in settings.CHANNEL_LAYERS.values():
+        if "CONFIG" in layer:
+            layer["CONFIG"]["prefix"] = f"{layer['CONFIG'].get('prefix', 'asgi')}-{worker}"
+
+
+_isolate_xdist_worker()
+
+
+def clear_cache() -> None:
+    """Empty this worker's cache keys only. ``cache.clear()`` on Redis is FLUSHDB, which
+    would also wipe the counters of tests running at the same time in other workers."""
+    from django.core.cache import cache
+
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    if "RedisCache" in settings.CACHES["default"]["BACKEND"]:
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    """Rate-limit counters, sign-in lockouts and stored idempotent responses start empty
+    in every test (ids repeat across tests)."""
+    clear_cache()
+    yield
+    clear_cache()
 
 
 @pytest.fixture

@@ -202,7 +202,16 @@ class LogoutView(auth_views.LogoutView):
     next_page = reverse_lazy("console:login")
 
 
-class PasswordResetView(auth_views.PasswordResetView):
+class InvalidFormIs400:
+    """A form sent back with errors answers 400, so clients and tests see the refusal."""
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+
+class PasswordResetView(InvalidFormIs400, auth_views.PasswordResetView):
     form_class = PasswordResetForm
     template_name = "console/password_reset_form.html"
     email_template_name = "emails/password_reset.txt"
@@ -214,27 +223,17 @@ class PasswordResetView(auth_views.PasswordResetView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "tenant": self.request.tenant}
 
-    def form_invalid(self, form):
-        response = super().form_invalid(form)
-        response.status_code = 400
-        return response
-
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "console/password_reset_done.html"
     extra_context = {"hide_nav": True}
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+class PasswordResetConfirmView(InvalidFormIs400, auth_views.PasswordResetConfirmView):
     form_class = SetPasswordForm
     template_name = "console/password_reset_confirm.html"
     success_url = reverse_lazy("console:password_reset_complete")
     extra_context = {"hide_nav": True}
-
-    def form_invalid(self, form):
-        response = super().form_invalid(form)
-        response.status_code = 400
-        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

@@ -1,5 +1,4 @@
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from helpdesk.tenancy.services import api_key_create
@@ -7,13 +6,11 @@ from tests.core.api.probe import Calls
 
 
 @pytest.fixture(autouse=True)
-def clean_cache():
-    """Rate-limit counters and stored idempotent responses must not leak between tests
-    (ids repeat across runs; each helper runs against its own Redis database)."""
-    cache.clear()
+def reset_probe_calls():
+    """The probe views count their calls (idempotency tests); the cache is emptied by the
+    shared conftest."""
     Calls.reset()
     yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pyotp
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from helpdesk.console import totp
@@ -12,13 +11,6 @@ from helpdesk.console import totp
 TENANT_HOST = "acme.localhost"
 OTHER_HOST = "globex.localhost"
 PLATFORM_HOST = "localhost"
-
-
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
