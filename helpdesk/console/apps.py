@@ -13,3 +13,6 @@ class ConsoleConfig(AppConfig):
 
         nav.register(key="home", label=_("Home"), url_name="console:home", capability=Cap.CONSOLE_ACCESS,
                      icon="home", order=0)
+        # Settings live in the tenant-scoped admin until console settings pages exist.
+        nav.register(key="administration", label=_("Administration"), url_name="admin:index",
+                     capability=Cap.ADMIN_SITE, icon="settings", order=900)

@@ -24,6 +24,11 @@ def test_home_is_registered_by_the_console_app():
     assert any(e.key == "home" and e.url_name == "console:home" for e in nav.all_entries())
 
 
+def test_administration_is_offered_to_admins_only():
+    assert "administration" in [e.key for e in nav.entries_for(Role.ADMIN)]
+    assert "administration" not in [e.key for e in nav.entries_for(Role.AGENT)]
+
+
 def test_entries_are_filtered_by_capability_and_ordered(scratch_entries):
     scratch_entries(key="t-reports", label="Reports", url_name="console:profile", capability=Cap.REPORTS_VIEW,
                     icon="chart", order=50)
