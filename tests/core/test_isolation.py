@@ -157,9 +157,26 @@ def concrete_path(route: Route, value) -> str | None:
     return path
 
 
+def _factory_modules():
+    """tests/factories.py and every tests/<app>/factories.py."""
+    import importlib
+    import pkgutil
+
+    import tests
+
+    modules = [factories]
+    for info in pkgutil.iter_modules(tests.__path__):
+        if info.ispkg:
+            try:
+                modules.append(importlib.import_module(f"tests.{info.name}.factories"))
+            except ModuleNotFoundError:
+                continue
+    return modules
+
+
 def _factories():
     found = {}
-    for obj in vars(factories).values():
+    for obj in (o for module in _factory_modules() for o in vars(module).values()):
         if (isinstance(obj, type) and issubclass(obj, factory.django.DjangoModelFactory)
                 and not obj._meta.abstract and obj._meta.model is not None):
             found.setdefault(obj._meta.model, obj)
