@@ -181,6 +181,9 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     "events-redispatch": {"task": "events.redispatch_pending", "schedule": 60.0},
     "webhooks-retry-due": {"task": "events.retry_due_webhooks", "schedule": 30.0},
+    "tickets-close-solved": {"task": "tickets.close_solved", "schedule": 900.0},
+    "tickets-sla-sweep": {"task": "tickets.sla_sweep", "schedule": 60.0},
+    "automations-hourly": {"task": "automations.run_all", "schedule": 3600.0},
 }
 
 # --- email ----------------------------------------------------------------------------
@@ -247,6 +250,18 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# --- tickets --------------------------------------------------------------------------
+# Attachments: the largest file, files per message, allowed MIME types (empty: any type not
+# denied; "image/*" allows a family) and refused file extensions (comma-separated).
+TICKET_ATTACHMENT_MAX_BYTES = int(os.environ.get("TICKET_ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
+TICKET_ATTACHMENT_MAX_PER_MESSAGE = int(os.environ.get("TICKET_ATTACHMENT_MAX_PER_MESSAGE", "20"))
+TICKET_ATTACHMENT_ALLOWED_TYPES = env_list("TICKET_ATTACHMENT_ALLOWED_TYPES", "")
+TICKET_ATTACHMENT_DENIED_EXTENSIONS = env_list(
+    "TICKET_ATTACHMENT_DENIED_EXTENSIONS",
+    "exe,com,bat,cmd,msi,msp,scr,pif,cpl,dll,sys,vbs,vbe,js,jse,wsf,wsh,ps1,psm1,hta,jar,lnk,reg,app,apk,"
+    "dmg,pkg,deb,rpm,sh,iso,gadget,appx,msix",
+)
+
 # --- API ------------------------------------------------------------------------------
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")
 API_IDEMPOTENCY_TTL_SECONDS = int(os.environ.get("API_IDEMPOTENCY_TTL_SECONDS", str(24 * 3600)))
@@ -281,6 +296,16 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # No call to the online validator: the docs page uses local assets only.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # Several models have a "kind" choice field: name the shared ones.
+    "ENUM_NAME_OVERRIDES": {
+        "NotificationKindEnum": "tickets.models.automation.NotificationKind",
+        "LinkKindEnum": "tickets.models.ticket.LinkKind",
+        "SideConversationKindEnum": "tickets.models.ticket.SideConversationKind",
+        "CustomFieldKindEnum": "tickets.models.ticket.CustomFieldKind",
+        "MessageKindEnum": "tickets.models.ticket.MessageKind",
+        "ViaEnum": "tickets.models.ticket.Via",
+        "AuthorKindEnum": ["agent", "customer", "system"],
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "helpdesk.api.schema.postprocess_api_conventions",

@@ -16,6 +16,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     # Anything else under /api/ is a JSON 404 (after every API route above).
     re_path(r"^api/", api_not_found),
+    path("console/tickets/", include("tickets.urls")),
+    path("console/notifications/", include("tickets.automation.urls")),
     path("console/", include("helpdesk.console.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -159,7 +159,7 @@ def _check_scalar(spec: FieldSpec, operator: str, value: Any) -> Any:
     if spec.kind == "fk":
         if value == ME and spec.name == "assignee_id":
             return ME
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**63:
             raise bad
         return value
     if spec.kind in ("tags", "text", "changed"):
@@ -243,10 +243,13 @@ def _q_one(item: dict, *, user, now) -> Q:
         rank = _PRIORITY_RANK[value]
         keep = [p for p, r in _PRIORITY_RANK.items() if _compare(r, op, rank)]
         return Q(priority__in=keep)
+    # A custom field a ticket does not have "is not" anything and "does not contain" anything
+    # (as an unassigned ticket's assignee "is not" Ada); SQL would say NULL, so say it.
+    missing = Q(**{f"{column}__isnull": True}) if spec.kind == "custom" else Q(pk__in=[])
     if op == "is":
         return Q(**{column: _resolve(value, user)})
     if op == "is_not":
-        return ~Q(**{column: _resolve(value, user)})
+        return ~Q(**{column: _resolve(value, user)}) | missing
     if op == "in":
         return Q(**{f"{column}__in": [_resolve(v, user) for v in value]})
     if op == "not_in":
@@ -259,7 +262,7 @@ def _q_one(item: dict, *, user, now) -> Q:
     if op == "contains":
         return Q(**{f"{column}__icontains": value})
     if op == "not_contains":
-        return ~Q(**{f"{column}__icontains": value})
+        return ~Q(**{f"{column}__icontains": value}) | missing
     if op == "starts_with":
         return Q(**{f"{column}__istartswith": value})
     if op in _NUMBER_OPS:

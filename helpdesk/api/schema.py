@@ -106,6 +106,10 @@ def postprocess_api_conventions(result, generator, request, public):
                     continue
                 responses.setdefault(status, _error_response(description, retry_after=status == "429"))
             for status, response in responses.items():
+                # A view that documents its own wording for an error status still answers
+                # with the one error body.
+                if status[0] in "45" and "content" not in response:
+                    response["content"] = _error_response("")["content"]
                 if status.startswith("2"):
                     headers = response.setdefault("headers", {})
                     for name, description in _RATE_HEADERS.items():

@@ -8,4 +8,5 @@ app_name = "api"
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
     path("", include("helpdesk.events.api.urls")),
+    path("", include("tickets.api.urls")),
 ]

@@ -15,3 +15,8 @@ def agents_group(tenant_id: int) -> str:
 def user_group(tenant_id: int, user_id: int) -> str:
     """Every console tab of one agent in one tenant (personal notifications)."""
     return f"tenant-{tenant_id}-user-{user_id}"
+
+
+def ticket_group(tenant_id: int, ticket_id: int) -> str:
+    """Every open page of one ticket (presence, typing, the ticket's live changes)."""
+    return f"tenant-{tenant_id}-ticket-{ticket_id}"

@@ -76,8 +76,10 @@
         setState("connected");
       } else if (data.type === "event" && data.event) {
         var ev = data.event;
-        var text = ev.message || ev.title || ev.type || toasts.getAttribute("data-label-event");
-        toast(text, "info");
+        // Only events written for people (notifications) become toasts; routine events
+        // (ticket.updated, …) are for the pages that listen to "console:event".
+        var text = ev.message || ev.title;
+        if (text) { toast(text, "info"); }
         document.dispatchEvent(new CustomEvent("console:event", { detail: ev }));
       }
     });

@@ -117,11 +117,13 @@ def route_methods(route: Route) -> list[str]:
     return ["GET", "POST"]
 
 
-def _fill_regex(text: str, value) -> str | None:
-    """Replace each named group of a (router-style) regex with ``value``."""
+def _fill_regex(text: str, value, overrides: dict | None = None) -> str | None:
+    """Replace each named group of a (router-style) regex with ``value`` (or its override)."""
+    overrides = overrides or {}
     out, i = [], 0
     while i < len(text):
         if text.startswith("(?P<", i):
+            name = text[i + 4:text.index(">", i)]
             depth, j = 0, i
             while j < len(text):
                 if text[j] == "\\":
@@ -131,7 +133,7 @@ def _fill_regex(text: str, value) -> str | None:
                 if depth == 0:
                     break
                 j += 1
-            out.append(str(value))
+            out.append(str(overrides.get(name, value)))
             i = j + 1
         else:
             out.append(text[i])
@@ -142,19 +144,35 @@ def _fill_regex(text: str, value) -> str | None:
     return filled.replace("\\", "")
 
 
-def concrete_path(route: Route, value) -> str | None:
-    """Fill every path parameter with ``value``; None for routes we cannot write out."""
+def concrete_path(route: Route, value, overrides: dict | None = None) -> str | None:
+    """Fill every path parameter with ``value`` (``overrides`` by parameter name); None for
+    routes we cannot write out."""
+    overrides = overrides or {}
     path = "/"
     for pat in route.pattern:
         text = str(pat)
         if isinstance(pat, RegexPattern):
-            text = _fill_regex(text, value)
+            text = _fill_regex(text, value, overrides)
             if text is None:
                 return None
         else:
-            text = re.sub(r"<(?:\w+:)?\w+>", str(value), text)
+            text = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(overrides.get(m.group(1), value)), text)
         path += text
     return path
+
+
+def lookup_overrides(route: Route, obj) -> dict:
+    """Views that find their object by another field (a ticket's per-tenant number, an
+    attachment's token) get that field's value in that parameter."""
+    cb = route.callback
+    view = getattr(cb, "cls", None) or getattr(cb, "view_class", None)
+    if view is None:
+        return {}
+    pairs = [(getattr(view, "slug_url_kwarg", None), getattr(view, "slug_field", None)),
+             (getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", None),
+              getattr(view, "lookup_field", None))]
+    return {kwarg: getattr(obj, field) for kwarg, field in pairs
+            if kwarg and field and kwarg in route.params and field != "pk" and hasattr(obj, field)}
 
 
 def _factory_modules():
@@ -275,7 +293,7 @@ def test_every_object_route_is_a_404_for_another_tenant(tenant_a_objects, b_api,
         if obj is None:
             uncovered.append(f"{route.name or route.path}: no factory for {model._meta.label}")
             continue
-        path = concrete_path(route, obj.pk)
+        path = concrete_path(route, obj.pk, lookup_overrides(route, obj))
         if path is None:
             uncovered.append(f"{route.name or route.path}: cannot build a path")
             continue

@@ -18,6 +18,12 @@ class TicketCounterFactory(TenantOwnedFactory):
         django_get_or_create = ("tenant",)
 
 
+class TicketSettingsFactory(TenantOwnedFactory):
+    class Meta:
+        model = m.TicketSettings
+        django_get_or_create = ("tenant",)
+
+
 class ContactReasonFactory(TenantOwnedFactory):
     class Meta:
         model = m.ContactReason

@@ -134,3 +134,12 @@ def test_the_database_and_python_agree_on_every_condition_set(tenant, tickets, d
     conditions = data.draw(_condition_strategy(tickets["team"].pk, tickets["agent"].pk))
     db, py = _both(tenant, conditions, user=tickets["agent"])
     assert db == py, conditions
+
+
+def test_a_missing_custom_field_is_not_any_value(tenant, tickets):
+    data = {"all": [{"field": "custom_fields.order", "operator": "is_not", "value": "A-1"}]}
+    db, py = _both(tenant, data)
+    assert db == py == {t.pk for i, t in enumerate(tickets["tickets"]) if i != 1}
+    data = {"all": [{"field": "custom_fields.order", "operator": "not_contains", "value": "a-"}]}
+    db, py = _both(tenant, data)
+    assert db == py == {t.pk for i, t in enumerate(tickets["tickets"]) if i != 1}

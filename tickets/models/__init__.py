@@ -21,6 +21,7 @@ from tickets.models.ticket import (  # noqa: F401
     TicketCounter,
     TicketFollower,
     TicketLink,
+    TicketSettings,
     TicketTag,
     TicketType,
     TimeEntry,

@@ -79,6 +79,8 @@ class NotificationKind(models.TextChoices):
     FOLLOWED_REPLY = "followed_reply", _("A ticket I follow got a reply")
     SLA_WARNING = "sla_warning", _("An SLA target is about to be missed")
     SLA_BREACH = "sla_breach", _("An SLA target was missed")
+    # A trigger's or automation's "notify" action (tickets.automation.actions).
+    RULE = "rule", _("A trigger or automation notified me")
 
 
 class Notification(TenantOwned):

@@ -64,8 +64,8 @@ class TimerStatus(models.TextChoices):
 class SlaTimer(TenantOwned):
     """One metric cycle of one ticket. ``due_at`` is null while paused.
 
-    ``paused_seconds`` accumulates paused time (business or calendar, as the policy counts)
-    so a change of policy or priority re-targets from ``started_at`` keeping what was paused.
+    ``paused_spans`` keeps the paused instants (and ``paused_at`` the open one), so a change
+    of policy, priority or calendar re-targets from ``started_at`` keeping what was paused.
     A breach is final for the cycle; a later fulfilment still records ``fulfilled_at``.
     """
 
@@ -77,6 +77,9 @@ class SlaTimer(TenantOwned):
     target_minutes = models.PositiveIntegerField()
     started_at = models.DateTimeField()
     due_at = models.DateTimeField(null=True, blank=True)
+    # ``due_at`` minus the policy's warning lead time: stored so the sweep finds warnings
+    # with a range scan of its own partial index (null while paused, like ``due_at``).
+    warn_at = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
     # Paused spans so far, [[start, end], ...] (ISO instants), for exact re-targeting.
     paused_spans = models.JSONField(default=list, blank=True)
@@ -98,7 +101,7 @@ class SlaTimer(TenantOwned):
             # The sweep: a range scan over what falls due, across tenants by design.
             models.Index(fields=["due_at"], name="slatimer_breach_due",
                          condition=Q(status="active", breached_at__isnull=True)),
-            models.Index(fields=["due_at"], name="slatimer_warn_due",
+            models.Index(fields=["warn_at"], name="slatimer_warn_due",
                          condition=Q(status="active", warned_at__isnull=True)),
             models.Index(fields=["tenant", "metric", "status", "started_at"], name="slatimer_tenant_report"),
         ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -72,6 +73,40 @@ class TicketCounter(TenantOwned):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="ticketcounter_one_per_tenant")]
+
+
+SOLVED_TO_CLOSED_DAYS_DEFAULT = 4
+SOLVED_TO_CLOSED_DAYS_MIN = 1
+SOLVED_TO_CLOSED_DAYS_MAX = 28
+
+
+class TicketSettings(TenantOwned):
+    """A tenant's ticket settings (one row per tenant, created on first change).
+
+    Kept here rather than on ``Tenant`` (the core's) so the tickets app owns its knobs.
+    Without a row the defaults apply.
+    """
+
+    solved_to_closed_days = models.PositiveSmallIntegerField(
+        _("days from solved to closed"), default=SOLVED_TO_CLOSED_DAYS_DEFAULT,
+        validators=[MinValueValidator(SOLVED_TO_CLOSED_DAYS_MIN), MaxValueValidator(SOLVED_TO_CLOSED_DAYS_MAX)],
+        help_text=_("Solved tickets with no activity are closed after this many days (1-28)."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("ticket settings")
+        verbose_name_plural = _("ticket settings")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="ticketsettings_one_per_tenant"),
+            models.CheckConstraint(
+                condition=Q(solved_to_closed_days__gte=SOLVED_TO_CLOSED_DAYS_MIN,
+                            solved_to_closed_days__lte=SOLVED_TO_CLOSED_DAYS_MAX),
+                name="ticketsettings_close_days_range"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
 
 
 class ContactReason(TenantOwned):
@@ -314,6 +349,9 @@ class Message(TenantOwned):
     # System entries: what changed, {"field": [before, after]}.
     changes = models.JSONField(default=dict, blank=True)
     mentions = models.JSONField(default=list, blank=True)
+    # The ticket's ``version`` this message brought it to: a stale-reply guard answers with
+    # the messages newer than the version the client saw.
+    ticket_version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
