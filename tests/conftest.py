@@ -56,6 +56,18 @@ def clear_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _celery_join_flag():
+    """Eager ``apply_async`` sets Celery's process-wide "a join would block" flag for the
+    duration of the task and restores it after; tests that create tickets from several
+    threads at once interleave those save/restore pairs and can leave it stuck on, which
+    makes a later ``.delay().get()`` fail with "Never call result.get() within a task"."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _clean_cache():
     """Rate-limit counters, sign-in lockouts and stored idempotent responses start empty
     in every test (ids repeat across tests)."""
