@@ -47,6 +47,12 @@ def queue_dispatch(*, tenant_id: int, event_id: int) -> None:
     dispatch_event.delay(tenant_id, event_id)
 
 
+def queue_dispatch_many(*, tenant_id: int, event_ids: list[int]) -> None:
+    from helpdesk.events.tasks import dispatch_events
+
+    dispatch_events.delay(tenant_id, event_ids)
+
+
 def event_dispatch(*, event_id: int) -> Event | None:
     """Dispatch one event of the tenant in context; None when there was nothing to do.
 

@@ -44,6 +44,17 @@ def dispatch_event(tenant_id: int, event_id: int) -> None:
         dispatch.event_dispatch(event_id=event_id)
 
 
+@shared_task(name="events.dispatch_events", ignore_result=True, **_RETRY)
+def dispatch_events(tenant_id: int, event_ids: list[int]) -> None:
+    """Hand a batch of committed events of one tenant to their consumers, one by one."""
+    tenant = _tenant(tenant_id)
+    if tenant is None:
+        return
+    with tenant_scope(tenant):
+        for event_id in event_ids:
+            dispatch.event_dispatch(event_id=event_id)
+
+
 @shared_task(name="events.redispatch_pending", ignore_result=True, **_RETRY)
 def redispatch_pending() -> int:
     """Beat, every minute: dispatch events left undispatched (cross-tenant sweep)."""

@@ -29,7 +29,7 @@ from django.db import transaction
 from django.db.models import F, Min, OuterRef, Subquery
 from django.utils import timezone
 
-from helpdesk.events.services import event_emit
+from helpdesk.events.services import events_emit_many
 from helpdesk.tenancy.context import dangerously_unscoped, tenant_scope
 from helpdesk.tenancy.models import Tenant
 from tickets.models import SlaTimer, Ticket, TimerStatus
@@ -98,12 +98,7 @@ def _breach_batch(*, now: dt.datetime, batch_size: int, busy: set[int]) -> tuple
                                              fulfilled_at__isnull=True)
                     .values("ticket_id").annotate(first=Min("due_at")).values("first")[:1])
         Ticket.unscoped.filter(pk__in=locked).update(sla_breached=True, sla_next_due_at=Subquery(next_due))
-        tenants = _tenants(t.tenant_id for t in due)
-        for timer in due:
-            with tenant_scope(tenants[timer.tenant_id]):
-                event_emit(tenant=tenants[timer.tenant_id], type="sla.breach", subject=timer.ticket,
-                           payload=sla_event_payload(ticket=timer.ticket, metric=timer.metric,
-                                                     due_at=timer.due_at))
+        _emit(due, "sla.breach")
         return len(due), skipped
 
 
@@ -118,10 +113,18 @@ def _warn_batch(*, now: dt.datetime, batch_size: int) -> int:
         if not timers:
             return 0
         SlaTimer.unscoped.filter(pk__in=[t.pk for t in timers]).update(warned_at=now)
-        tenants = _tenants(t.tenant_id for t in timers)
-        for timer in timers:
-            with tenant_scope(tenants[timer.tenant_id]):
-                event_emit(tenant=tenants[timer.tenant_id], type="sla.warning", subject=timer.ticket,
-                           payload=sla_event_payload(ticket=timer.ticket, metric=timer.metric,
-                                                     due_at=timer.due_at))
+        _emit(timers, "sla.warning")
         return len(timers)
+
+
+def _emit(timers: list[SlaTimer], type: str) -> None:
+    """One batched insert and one dispatch task per tenant, in that tenant's scope."""
+    tenants = _tenants(t.tenant_id for t in timers)
+    by_tenant: dict[int, list[SlaTimer]] = {}
+    for timer in timers:
+        by_tenant.setdefault(timer.tenant_id, []).append(timer)
+    for tenant_id, group in by_tenant.items():
+        with tenant_scope(tenants[tenant_id]):
+            events_emit_many(tenant=tenants[tenant_id], type=type, items=[
+                (timer.ticket, sla_event_payload(ticket=timer.ticket, metric=timer.metric, due_at=timer.due_at))
+                for timer in group])

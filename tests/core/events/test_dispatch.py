@@ -87,6 +87,25 @@ def test_the_event_exists_and_is_dispatched_when_the_transaction_commits(
     assert event.handled_by == ["webhooks", "realtime", "test-recorder"]
 
 
+def test_a_batch_is_one_insert_and_one_dispatch_task(tenant, other_tenant, recorder,
+                                                      django_capture_on_commit_callbacks):
+    from helpdesk.events.services import events_emit_many
+
+    consumer = recorder()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with transaction.atomic(), tenant_scope(tenant):
+            with CaptureQueriesContext(connection) as inserts:
+                events = events_emit_many(tenant=tenant, type="tenant.created",
+                                          items=[(tenant, {"n": i}) for i in range(25)])
+    assert len([q for q in inserts.captured_queries if q["sql"].startswith("INSERT")]) == 1
+    assert len(callbacks) == 1
+    assert sorted(call[0] for call in consumer.calls) == sorted(e.pk for e in events)
+    assert {call[1] for call in consumer.calls} == {tenant.pk}
+    with tenant_scope(tenant):
+        assert Event.objects.filter(dispatched_at__isnull=False).count() == 25
+        assert sorted(e.payload["n"] for e in Event.objects.all()) == list(range(25))
+
+
 def test_no_event_and_no_dispatch_when_the_transaction_rolls_back(
         tenant, recorder, django_capture_on_commit_callbacks):
     consumer = recorder()
