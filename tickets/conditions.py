@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
@@ -97,10 +97,13 @@ def _spec(field: str) -> FieldSpec | None:
 # --- validation -------------------------------------------------------------------------
 
 
-def validate_conditions(data: Any, *, allow_changes: bool = False) -> dict:
+def validate_conditions(data: Any, *, allow_changes: bool = False,
+                        extra_fields: dict[str, Callable[[dict], dict]] | None = None) -> dict:
     """Return the normalised condition set or raise ValidationError naming what is wrong.
 
     ``allow_changes``: accept ``changed.<field>`` (triggers, which see an event's changes).
+    ``extra_fields``: field name -> validator for fields only one caller understands (the
+    trigger-only ``message.kind``…); the caller evaluates them itself.
     """
     if data in (None, "", {}):
         return {"all": [], "any": []}
@@ -115,7 +118,8 @@ def validate_conditions(data: Any, *, allow_changes: bool = False) -> dict:
             continue
         for index, item in enumerate(items):
             try:
-                result[group].append(_validate_one(item, allow_changes=allow_changes))
+                extra = (extra_fields or {}).get(item.get("field")) if isinstance(item, dict) else None
+                result[group].append(extra(item) if extra else _validate_one(item, allow_changes=allow_changes))
             except ValidationError as exc:
                 errors.extend(f"{group}[{index}]: {m}" for m in exc.messages)
     if len(result["all"]) + len(result["any"]) > MAX_CONDITIONS:

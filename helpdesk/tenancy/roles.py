@@ -97,8 +97,11 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     Role.ADMIN: ALL_SCOPES,
     Role.AGENT: frozenset({Scope.TICKETS_WRITE, Scope.CONTACTS_WRITE, Scope.KB_READ, Scope.ACCOUNT_READ,
                            Scope.CHANNELS_READ}),
-    Role.LIGHT_AGENT: frozenset({Scope.TICKETS_READ, Scope.CONTACTS_READ, Scope.KB_READ, Scope.ACCOUNT_READ}),
-    Role.QA_REVIEWER: frozenset({Scope.TICKETS_READ, Scope.CONTACTS_READ, Scope.KB_READ, Scope.REPORTS_READ,
+    # Light agents and QA reviewers write internal notes: the scope lets the request reach
+    # the ticket services, which refuse what their role's capabilities do not allow
+    # (public replies, property changes).
+    Role.LIGHT_AGENT: frozenset({Scope.TICKETS_WRITE, Scope.CONTACTS_READ, Scope.KB_READ, Scope.ACCOUNT_READ}),
+    Role.QA_REVIEWER: frozenset({Scope.TICKETS_WRITE, Scope.CONTACTS_READ, Scope.KB_READ, Scope.REPORTS_READ,
                                  Scope.ACCOUNT_READ}),
     Role.ANALYST: frozenset({Scope.REPORTS_READ, Scope.ACCOUNT_READ}),
 }

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from helpdesk.tenancy.context import tenant_scope
-from tests.tickets.core_helpers import light_agent, make_ticket, requester  # noqa: F401
+from tests.tickets.core_helpers import light_agent, make_ticket, requester, scoped  # noqa: F401
 from tickets.models import Attachment, TicketFollower, Via
 from tickets.services import message_add
 
@@ -122,3 +122,22 @@ def test_time_entries_and_side_conversations(api_client, tenant, agent, make_tic
     assert [s["subject"] for s in listed] == ["Parcel 1001"]
     # Side messages are not in the conversation.
     assert len(api_client.get(f"/api/v1/tickets/{ticket.pk}/messages/").json()["results"]) == 1
+
+
+def test_a_light_agent_writes_notes_through_the_session_api_but_nothing_else(tenant, light_agent, make_ticket):
+    from django.test import Client
+
+    ticket = make_ticket()
+    client = Client(HTTP_HOST="acme.localhost", enforce_csrf_checks=False)
+    client.force_login(light_agent)
+    url = f"/api/v1/tickets/{ticket.pk}/messages/"
+    note = client.post(url, {"body": "Checked with the warehouse.", "public": False}, content_type="application/json")
+    assert note.status_code == 201, note.content
+    reply = client.post(url, {"body": "Hello customer", "public": True}, content_type="application/json")
+    assert reply.status_code == 403
+    change = client.patch(f"/api/v1/tickets/{ticket.pk}/", {"priority": "urgent"}, content_type="application/json")
+    assert change.status_code == 403
+    with scoped(tenant):
+        ticket.refresh_from_db()
+        assert ticket.priority != "urgent"
+        assert ticket.messages.filter(kind="public", body_text__contains="Hello customer").count() == 0

@@ -79,32 +79,8 @@ def _is_pseudo(item: Any) -> bool:
 
 def validate_trigger_conditions(data: Any) -> dict:
     """The shared language with ``changed.<field>`` plus the trigger-only fields above."""
-    if data in (None, "", {}):
-        return {"all": [], "any": []}
-    if not isinstance(data, dict) or set(data) - {"all", "any"}:
-        raise ValidationError(_('Conditions must be an object with "all" and/or "any" lists.'))
-    result: dict[str, list] = {"all": [], "any": []}
-    errors: list[str] = []
-    for group in ("all", "any"):
-        items = data.get(group, [])
-        if not isinstance(items, list):
-            errors.append(_('"%(group)s" must be a list.') % {"group": group})
-            continue
-        for index, item in enumerate(items):
-            try:
-                if _is_pseudo(item):
-                    result[group].append(_validate_pseudo(item))
-                else:
-                    result[group].append(validate_conditions({"all": [item]}, allow_changes=True)["all"][0])
-            except ValidationError as exc:
-                prefix = f"{group}[{index}]: "
-                errors.extend(prefix + m.removeprefix("all[0]: ") for m in exc.messages)
-    if errors:
-        raise ValidationError(errors)
-    # The shared limit on the number of conditions applies to the whole set.
-    validate_conditions({"all": [i for i in result["all"] if not _is_pseudo(i)],
-                         "any": [i for i in result["any"] if not _is_pseudo(i)]}, allow_changes=True)
-    return result
+    return validate_conditions(data, allow_changes=True,
+                               extra_fields={name: _validate_pseudo for name in _PSEUDO})
 
 
 def _message_author(message: Message) -> str:
