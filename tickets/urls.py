@@ -4,13 +4,14 @@ A ticket is addressed by its number in the tenant (``/console/tickets/1042/``).
 """
 from django.urls import path
 
-from tickets.views import actions, detail, list as listing
+from tickets.views import actions, create, detail, list as listing, relations
 
 app_name = "tickets"
 
 urlpatterns = [
     path("", listing.TicketListView.as_view(), name="list"),
     path("bulk/", listing.TicketBulkView.as_view(), name="bulk"),
+    path("new/", create.TicketCreateView.as_view(), name="new"),
     path("attachments/<str:token>/", detail.AttachmentDownloadView.as_view(), name="attachment"),
     path("<int:number>/", detail.TicketDetailView.as_view(), name="detail"),
     path("<int:number>/messages/", detail.TicketMessagesView.as_view(), name="messages"),
@@ -20,4 +21,7 @@ urlpatterns = [
     path("<int:number>/macro/", actions.TicketMacroView.as_view(), name="macro"),
     path("<int:number>/time/", actions.TicketTimeView.as_view(), name="time"),
     path("<int:number>/follow/", actions.TicketFollowView.as_view(), name="follow"),
+    path("<int:number>/merge/", relations.TicketMergeView.as_view(), name="merge"),
+    path("<int:number>/link/", relations.TicketLinkView.as_view(), name="link"),
+    path("<int:number>/ccs/", relations.TicketCCView.as_view(), name="ccs"),
 ]
