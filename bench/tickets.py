@@ -123,6 +123,8 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--million", action="store_true", help="1,000,000 tickets")
     parser.add_argument("-n", type=int, default=200, help="requests per measurement")
+    parser.add_argument("--gc-freeze", action="store_true",
+                        help="gc.freeze() before measuring, as helpdesk/asgi.py does in the servers")
     args = parser.parse_args()
     tickets = 1_000_000 if args.million else args.tickets
 
@@ -178,7 +180,13 @@ def main() -> None:
             assert client.get(f"/api/v1/tickets/{busy}/").status_code == 200
             assert client.get(f"/api/v1/tickets/{busy}/messages/?page_size=50").status_code == 200
 
-        print(f"\n{tickets:,} tickets, PostgreSQL, in process (Django test client, API key)")
+        if args.gc_freeze:
+            import gc
+
+            gc.collect()
+            gc.freeze()
+        print(f"\n{tickets:,} tickets, PostgreSQL, in process (Django test client, API key)"
+              + (", gc.freeze()" if args.gc_freeze else ""))
         measure("API ticket create", create, args.n)
         for key in ("unassigned", "pending", "breaching_soon"):
             if key in views:
