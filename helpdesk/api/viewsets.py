@@ -8,7 +8,8 @@ then a 404 by construction.
 from __future__ import annotations
 
 from django.db import models
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
 
 from helpdesk.tenancy.context import require_tenant
 from helpdesk.tenancy.models import TenantOwned
@@ -51,3 +52,50 @@ class TenantGenericViewSet(TenantScopedMixin, viewsets.GenericViewSet):
 class TenantReadOnlyViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                             viewsets.GenericViewSet):
     pass
+
+
+class TenantCrudViewSet(TenantGenericViewSet):
+    """list / retrieve / create / partial_update / destroy where every write is one service call.
+
+    Subclasses set ``output_serializer``, ``create_input`` and ``update_input`` (strict input
+    serializers) and implement ``service_create(values)``, ``service_update(obj, values)`` and
+    ``service_delete(obj)``; the schema is declared on the subclass (``extend_schema_view``).
+    """
+
+    output_serializer: type | None = None
+    create_input: type | None = None
+    update_input: type | None = None
+
+    def service_create(self, values: dict):
+        raise NotImplementedError
+
+    def service_update(self, obj, values: dict):
+        raise NotImplementedError
+
+    def service_delete(self, obj) -> None:
+        raise NotImplementedError
+
+    def _valid(self, serializer_class) -> dict:
+        data = serializer_class(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        return dict(data.validated_data)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.output_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.output_serializer(self.get_object()).data)
+
+    def create(self, request, *args, **kwargs):
+        obj = self.service_create(self._valid(self.create_input))
+        return Response(self.output_serializer(obj).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        obj = self.get_object()
+        obj = self.service_update(obj, self._valid(self.update_input))
+        return Response(self.output_serializer(obj).data)
+
+    def destroy(self, request, *args, **kwargs):
+        self.service_delete(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -12,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from helpdesk.api.pagination import CursorPagination
-from helpdesk.api.viewsets import TenantGenericViewSet, TenantScopedMixin
+from helpdesk.api.viewsets import TenantCrudViewSet, TenantGenericViewSet, TenantScopedMixin
 from helpdesk.audit.services import request_meta
 from helpdesk.tenancy.roles import Scope
 from tickets.api import automation_serializers as s
@@ -52,7 +51,7 @@ class NotificationPagination(CursorPagination):
     destroy=extend_schema(summary="Delete a trigger", parameters=[_ID],
                           responses={204: None, 403: _FORBIDDEN, 404: _NOT_FOUND}),
 )
-class TriggerViewSet(TenantGenericViewSet):
+class TriggerViewSet(TenantCrudViewSet):
     """Rules run on ticket events (`ticket.created`, `ticket.updated`, `ticket.message_added`)
     in `position` order. Conditions are the shared language plus `changed.<field>` (with
     `is_true`, `to`, `from`), `message.kind`, `message.author` and `event.via`. Changes made
@@ -66,31 +65,20 @@ class TriggerViewSet(TenantGenericViewSet):
     pagination_class = RulePagination
     serializer_class = s.TriggerOutput
 
-    def list(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(s.TriggerOutput(page, many=True).data)
+    output_serializer = s.TriggerOutput
+    create_input = s.TriggerCreateInput
+    update_input = s.TriggerUpdateInput
 
-    def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(s.TriggerOutput(self.get_object()).data)
+    def service_create(self, values):
+        return triggers.trigger_create(tenant=self.tenant, actor=self.request.user,
+                                       audit_meta=request_meta(self.request), **values)
 
-    def create(self, request: Request) -> Response:
-        data = s.TriggerCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        trigger = triggers.trigger_create(tenant=self.tenant, actor=request.user, audit_meta=request_meta(request),
-                                          **data.validated_data)
-        return Response(s.TriggerOutput(trigger).data, status=status.HTTP_201_CREATED)
+    def service_update(self, trigger, values):
+        return triggers.trigger_update(trigger=trigger, actor=self.request.user,
+                                       audit_meta=request_meta(self.request), **values)
 
-    def partial_update(self, request: Request, pk: str) -> Response:
-        trigger = self.get_object()
-        data = s.TriggerUpdateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        trigger = triggers.trigger_update(trigger=trigger, actor=request.user, audit_meta=request_meta(request),
-                                          **data.validated_data)
-        return Response(s.TriggerOutput(trigger).data)
-
-    def destroy(self, request: Request, pk: str) -> Response:
-        triggers.trigger_delete(trigger=self.get_object(), actor=request.user, audit_meta=request_meta(request))
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def service_delete(self, trigger):
+        triggers.trigger_delete(trigger=trigger, actor=self.request.user, audit_meta=request_meta(self.request))
 
 
 @extend_schema_view(
@@ -105,7 +93,7 @@ class TriggerViewSet(TenantGenericViewSet):
     destroy=extend_schema(summary="Delete an automation", parameters=[_ID],
                           responses={204: None, 403: _FORBIDDEN, 404: _NOT_FOUND}),
 )
-class AutomationViewSet(TenantGenericViewSet):
+class AutomationViewSet(TenantCrudViewSet):
     """Time-based rules checked every hour, e.g. pending for 72 hours → email the requester.
     Conditions need at least one time condition in `all` (`hours_since_*`,
     `minutes_to_sla_due`); an automation is applied at most once per ticket."""
@@ -117,32 +105,21 @@ class AutomationViewSet(TenantGenericViewSet):
     pagination_class = RulePagination
     serializer_class = s.AutomationOutput
 
-    def list(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(s.AutomationOutput(page, many=True).data)
+    output_serializer = s.AutomationOutput
+    create_input = s.AutomationCreateInput
+    update_input = s.AutomationUpdateInput
 
-    def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(s.AutomationOutput(self.get_object()).data)
+    def service_create(self, values):
+        return automations.automation_create(tenant=self.tenant, actor=self.request.user,
+                                             audit_meta=request_meta(self.request), **values)
 
-    def create(self, request: Request) -> Response:
-        data = s.AutomationCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        automation = automations.automation_create(tenant=self.tenant, actor=request.user,
-                                                   audit_meta=request_meta(request), **data.validated_data)
-        return Response(s.AutomationOutput(automation).data, status=status.HTTP_201_CREATED)
+    def service_update(self, automation, values):
+        return automations.automation_update(automation=automation, actor=self.request.user,
+                                             audit_meta=request_meta(self.request), **values)
 
-    def partial_update(self, request: Request, pk: str) -> Response:
-        automation = self.get_object()
-        data = s.AutomationUpdateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        automation = automations.automation_update(automation=automation, actor=request.user,
-                                                   audit_meta=request_meta(request), **data.validated_data)
-        return Response(s.AutomationOutput(automation).data)
-
-    def destroy(self, request: Request, pk: str) -> Response:
-        automations.automation_delete(automation=self.get_object(), actor=request.user,
-                                      audit_meta=request_meta(request))
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def service_delete(self, automation):
+        automations.automation_delete(automation=automation, actor=self.request.user,
+                                      audit_meta=request_meta(self.request))
 
 
 def _bool_param(value: str | None) -> bool:

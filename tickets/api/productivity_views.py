@@ -9,7 +9,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -18,7 +18,7 @@ from rest_framework.utils.urls import replace_query_param
 from django.utils.translation import gettext as _
 
 from helpdesk.api.pagination import CursorPagination
-from helpdesk.api.viewsets import TenantGenericViewSet
+from helpdesk.api.viewsets import TenantCrudViewSet, TenantGenericViewSet
 from helpdesk.tenancy.roles import Scope
 from tickets.api import productivity_serializers as s
 from tickets.api.serializers import StaleTicketOutput, TicketOutput
@@ -86,7 +86,7 @@ _TICKET_PAGE = inline_serializer("ViewTicketPage", {
     destroy=extend_schema(summary="Delete a saved view", parameters=[_ID],
                           responses={204: None, 403: _FORBIDDEN, 404: _NOT_FOUND}),
 )
-class SavedViewViewSet(TenantGenericViewSet):
+class SavedViewViewSet(TenantCrudViewSet):
     """Ticket lists by conditions, columns and sort. Shared views (`personal: false`) are
     seen by everyone and changed by administrators and API keys; personal ones by their
     owner only. With an API key, `"me"` in conditions matches nobody."""
@@ -101,31 +101,19 @@ class SavedViewViewSet(TenantGenericViewSet):
     def safely_get_queryset(self, queryset):
         return queryset.filter(access.visible_q(self.request.user))
 
-    def list(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(s.SavedViewOutput(page, many=True).data)
+    output_serializer = s.SavedViewOutput
+    create_input = s.SavedViewCreateInput
+    update_input = s.SavedViewUpdateInput
 
-    def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(s.SavedViewOutput(self.get_object()).data)
+    def service_create(self, values):
+        values.setdefault("personal", _person(self.request) is not None)
+        return views.saved_view_create(tenant=self.tenant, actor=self.request.user, **values)
 
-    def create(self, request: Request) -> Response:
-        data = s.SavedViewCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        values.setdefault("personal", _person(request) is not None)
-        view = views.saved_view_create(tenant=self.tenant, actor=request.user, **values)
-        return Response(s.SavedViewOutput(view).data, status=status.HTTP_201_CREATED)
+    def service_update(self, view, values):
+        return views.saved_view_update(view=view, actor=self.request.user, **values)
 
-    def partial_update(self, request: Request, pk: str) -> Response:
-        view = self.get_object()
-        data = s.SavedViewUpdateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        view = views.saved_view_update(view=view, actor=request.user, **data.validated_data)
-        return Response(s.SavedViewOutput(view).data)
-
-    def destroy(self, request: Request, pk: str) -> Response:
-        views.saved_view_delete(view=self.get_object(), actor=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def service_delete(self, view):
+        views.saved_view_delete(view=view, actor=self.request.user)
 
     @extend_schema(summary="The tickets of a view, a page at a time", parameters=[_ID, _CURSOR, _PAGE_SIZE],
                    responses={200: _TICKET_PAGE, 400: _INVALID, 404: _NOT_FOUND})
@@ -162,7 +150,7 @@ class SavedViewViewSet(TenantGenericViewSet):
     destroy=extend_schema(summary="Delete a macro", parameters=[_ID],
                           responses={204: None, 403: _FORBIDDEN, 404: _NOT_FOUND}),
 )
-class MacroViewSet(TenantGenericViewSet):
+class MacroViewSet(TenantCrudViewSet):
     """One-click field changes plus a reply per language with `{{ placeholders }}`; apply
     one with `POST /api/v1/tickets/{id}/apply-macro/`."""
 
@@ -176,31 +164,19 @@ class MacroViewSet(TenantGenericViewSet):
     def safely_get_queryset(self, queryset):
         return queryset.filter(access.visible_q(self.request.user))
 
-    def list(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(s.MacroOutput(page, many=True).data)
+    output_serializer = s.MacroOutput
+    create_input = s.MacroCreateInput
+    update_input = s.MacroUpdateInput
 
-    def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(s.MacroOutput(self.get_object()).data)
+    def service_create(self, values):
+        values.setdefault("personal", _person(self.request) is not None)
+        return macros.macro_create(tenant=self.tenant, actor=self.request.user, **values)
 
-    def create(self, request: Request) -> Response:
-        data = s.MacroCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        values.setdefault("personal", _person(request) is not None)
-        macro = macros.macro_create(tenant=self.tenant, actor=request.user, **values)
-        return Response(s.MacroOutput(macro).data, status=status.HTTP_201_CREATED)
+    def service_update(self, macro, values):
+        return macros.macro_update(macro=macro, actor=self.request.user, **values)
 
-    def partial_update(self, request: Request, pk: str) -> Response:
-        macro = self.get_object()
-        data = s.MacroUpdateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        macro = macros.macro_update(macro=macro, actor=request.user, **data.validated_data)
-        return Response(s.MacroOutput(macro).data)
-
-    def destroy(self, request: Request, pk: str) -> Response:
-        macros.macro_delete(macro=self.get_object(), actor=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def service_delete(self, macro):
+        macros.macro_delete(macro=macro, actor=self.request.user)
 
 
 _APPLIED = inline_serializer("MacroApplied", {

@@ -23,6 +23,7 @@ from helpdesk.audit.services import audit_record
 from tickets.automation.access import require_manage
 from helpdesk.tenancy.models import Tenant
 from tickets.automation.actions import RuleRef, actions_apply, validate_actions
+from tickets.automation.rules import rule_delete, rule_update
 from tickets.conditions import conditions_q, validate_conditions
 from tickets.models import Automation, AutomationRun, Status, Ticket
 
@@ -157,25 +158,12 @@ UPDATABLE = ("name", "description", "position", "conditions", "actions", "is_act
 @transaction.atomic
 def automation_update(*, automation: Automation, actor: Any, audit_meta: Mapping[str, Any] | None = None,
                       **fields: Any) -> Automation:
-    unknown = set(fields) - set(UPDATABLE)
-    if unknown:
-        raise TypeError(f"automation_update got unknown fields {sorted(unknown)}")
-    tenant = automation.tenant
-    require_manage(tenant=tenant, actor=actor)
-    cleaned = _clean(tenant=tenant, fields=fields)
-    automation = Automation.objects.select_for_update().get(pk=automation.pk)
-    before = automation_public_data(automation)
-    for name, value in cleaned.items():
-        setattr(automation, name, value.strip() if name == "name" else value)
-    automation.save()
-    audit_record(tenant=tenant, action="automation.updated", actor=actor, obj=automation, before=before,
-                 after=automation_public_data(automation), **(audit_meta or {}))
-    return automation
+    return rule_update(rule=automation, actor=actor, fields=fields, updatable=UPDATABLE, clean=_clean,
+                       public_data=automation_public_data, service="automation_update",
+                       action="automation.updated", audit_meta=audit_meta)
 
 
 @transaction.atomic
 def automation_delete(*, automation: Automation, actor: Any, audit_meta: Mapping[str, Any] | None = None) -> None:
-    require_manage(tenant=automation.tenant, actor=actor)
-    audit_record(tenant=automation.tenant, action="automation.deleted", actor=actor, obj=automation,
-                 before=automation_public_data(automation), **(audit_meta or {}))
-    automation.delete()
+    rule_delete(rule=automation, actor=actor, public_data=automation_public_data, action="automation.deleted",
+                audit_meta=audit_meta)

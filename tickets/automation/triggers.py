@@ -33,6 +33,7 @@ from helpdesk.audit.services import audit_record
 from tickets.automation.access import require_manage
 from helpdesk.tenancy.models import Tenant
 from tickets.automation.actions import RuleRef, actions_apply, ticket_tag_names, validate_actions
+from tickets.automation.rules import rule_delete, rule_update
 from tickets.conditions import conditions_match, validate_conditions
 from tickets.models import Message, MessageKind, Ticket, Trigger, TriggerRun, Via
 
@@ -283,25 +284,12 @@ UPDATABLE = ("name", "description", "position", "events", "conditions", "actions
 def trigger_update(*, trigger: Trigger, actor: Any, audit_meta: Mapping[str, Any] | None = None,
                    **fields: Any) -> Trigger:
     """Change the given fields (validated like ``trigger_create``)."""
-    unknown = set(fields) - set(UPDATABLE)
-    if unknown:
-        raise TypeError(f"trigger_update got unknown fields {sorted(unknown)}")
-    tenant = trigger.tenant
-    require_manage(tenant=tenant, actor=actor)
-    cleaned = _clean(tenant=tenant, fields=fields)
-    trigger = Trigger.objects.select_for_update().get(pk=trigger.pk)
-    before = trigger_public_data(trigger)
-    for name, value in cleaned.items():
-        setattr(trigger, name, value.strip() if name == "name" else value)
-    trigger.save()
-    audit_record(tenant=tenant, action="trigger.updated", actor=actor, obj=trigger, before=before,
-                 after=trigger_public_data(trigger), **(audit_meta or {}))
-    return trigger
+    return rule_update(rule=trigger, actor=actor, fields=fields, updatable=UPDATABLE, clean=_clean,
+                       public_data=trigger_public_data, service="trigger_update", action="trigger.updated",
+                       audit_meta=audit_meta)
 
 
 @transaction.atomic
 def trigger_delete(*, trigger: Trigger, actor: Any, audit_meta: Mapping[str, Any] | None = None) -> None:
-    require_manage(tenant=trigger.tenant, actor=actor)
-    audit_record(tenant=trigger.tenant, action="trigger.deleted", actor=actor, obj=trigger,
-                 before=trigger_public_data(trigger), **(audit_meta or {}))
-    trigger.delete()
+    rule_delete(rule=trigger, actor=actor, public_data=trigger_public_data, action="trigger.deleted",
+                audit_meta=audit_meta)
