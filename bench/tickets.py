@@ -102,6 +102,19 @@ def generate(tenant, *, tickets: int, agents: list, now: dt.datetime) -> dict:
     return {"busy": busy, "due_timer_ids": [t.pk for t in timers[:1000]]}
 
 
+def profile(label, fn, n=50):
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(n):
+        fn()
+    profiler.disable()
+    print(f"\n--- profile: {label} ({n} runs), by own time ---")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(18)
+
+
 def measure(label, fn, n):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -123,6 +136,8 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--million", action="store_true", help="1,000,000 tickets")
     parser.add_argument("-n", type=int, default=200, help="requests per measurement")
+    parser.add_argument("--profile", action="store_true",
+                        help="after measuring, print cProfile's top functions for the list and the sweep")
     parser.add_argument("--gc-freeze", action="store_true",
                         help="gc.freeze() before measuring, as helpdesk/asgi.py does in the servers")
     args = parser.parse_args()
@@ -193,16 +208,26 @@ def main() -> None:
                 measure(f"view '{key}' list, 50 rows", view_list(key), args.n)
         measure("ticket detail + 50 messages", detail, args.n)
 
-        sweeps = []
-        for _ in range(5):
+        def reset_due():
             with tenant_scope(tenant):
                 SlaTimer.objects.filter(pk__in=made["due_timer_ids"]).update(
                     status="active", breached_at=None, warned_at=None)
+
+        sweeps = []
+        for _ in range(5):
+            reset_due()
             started = time.perf_counter()
             result = sla_sweep(now=timezone.now())
             sweeps.append(time.perf_counter() - started)
         print(describe("SLA sweep, 1,000 due", sweeps, rate=False)
               + f"  breached {result.breached}, warned {result.warned}")
+        if args.profile:
+            profile("view 'unassigned' list, 50 rows", view_list("unassigned"))
+
+            def sweep_once():
+                reset_due()
+                sla_sweep(now=timezone.now())
+            profile("SLA sweep, 1,000 due (with the reset)", sweep_once, n=5)
         with tenant_scope(tenant):
             print(f"tickets now: {Ticket.objects.count():,}")
 

@@ -253,7 +253,7 @@ def webhook_ping(*, subscription: WebhookSubscription, actor: Any = None) -> Web
                            payload={"webhook_id": subscription.pk, "url": subscription.url})
         # The fan-out consumer targets pings at their subject too; the unique
         # (subscription, event) row makes both paths one delivery.
-        delivery, _created = _delivery_for(subscription=subscription, event=event)
+        delivery, _created = webhook_deliver_event(subscription=subscription, event=event)
     return delivery
 
 
@@ -290,7 +290,10 @@ def _queue_delivery(*, tenant_id: int, delivery_id: int) -> None:
     transaction.on_commit(lambda: deliver_webhook.delay(tenant_id, delivery_id), robust=True)
 
 
-def _delivery_for(*, subscription: WebhookSubscription, event: Event) -> tuple[WebhookDelivery, bool]:
+def webhook_deliver_event(*, subscription: WebhookSubscription, event: Event) -> tuple[WebhookDelivery, bool]:
+    """Target ``event`` at ``subscription`` whatever types it subscribes to (a ping, a trigger's
+    "call webhook" action). Idempotent: the unique (subscription, event) row makes this and the
+    fan-out consumer one delivery. Returns the delivery and whether it was created."""
     delivery, created = WebhookDelivery.objects.get_or_create(
         subscription=subscription, event=event,
         defaults={"tenant_id": event.tenant_id, "status": DeliveryStatus.PENDING,
@@ -315,7 +318,7 @@ def webhook_fan_out(event: Event) -> None:
     else:
         subscriptions = [s for s in subscriptions.order_by("pk") if s.wants(event.type)]
     for subscription in subscriptions:
-        _delivery_for(subscription=subscription, event=event)
+        webhook_deliver_event(subscription=subscription, event=event)
 
 
 def delivery_body(event: Event, tenant: Tenant) -> bytes:

@@ -220,3 +220,55 @@ def test_problem_incidents_listing(tenant, agent, make_ticket):
         ticket_update(ticket=incident, actor=agent, via=Via.CONSOLE, problem=problem)
     with tenant_scope(tenant):
         assert [t.pk for t in incidents_of(problem)] == [t.pk for t in incidents]
+
+
+def test_solving_a_problem_solves_its_unsolved_incidents_once(tenant, agent, make_ticket,
+                                                              django_capture_on_commit_callbacks):
+    """Through the real event pipeline (eager Celery): the consumer solves the incidents,
+    each with a system entry naming the problem; a closed incident stays closed."""
+    from tickets.models import TicketType
+
+    problem = make_ticket(type=TicketType.PROBLEM)
+    open_incident, pending_incident, closed_incident = (make_ticket(type=TicketType.INCIDENT) for _ in range(3))
+    for incident in (open_incident, pending_incident, closed_incident):
+        ticket_update(ticket=incident, actor=agent, via=Via.CONSOLE, problem=problem)
+    ticket_update(ticket=pending_incident, actor=agent, via=Via.CONSOLE, status=Status.PENDING)
+    ticket_update(ticket=closed_incident, actor=agent, via=Via.CONSOLE, status=Status.SOLVED)
+    with tenant_scope(tenant):
+        Ticket.objects.filter(pk=closed_incident.pk).update(status=Status.CLOSED)
+        unrelated = make_ticket(type=TicketType.INCIDENT)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_update(ticket=problem, actor=agent, via=Via.CONSOLE, status=Status.SOLVED)
+
+    with tenant_scope(tenant):
+        statuses = dict(Ticket.objects.filter(pk__in=[open_incident.pk, pending_incident.pk, closed_incident.pk,
+                                                       unrelated.pk]).values_list("pk", "status"))
+        assert statuses == {open_incident.pk: Status.SOLVED, pending_incident.pk: Status.SOLVED,
+                            closed_incident.pk: Status.CLOSED, unrelated.pk: unrelated.status}
+        entry = Message.objects.filter(ticket=open_incident, kind=MessageKind.SYSTEM).order_by("-pk").first()
+        assert f"#{problem.number}" in entry.body_text and entry.changes["status"][1] == Status.SOLVED
+        problem.refresh_from_db()
+        assert problem.assignee_id is not None  # solving needs an assignee; unassigned incidents take it
+        assert Ticket.objects.get(pk=open_incident.pk).assignee_id in (problem.assignee_id, agent.pk)
+        entries_before = Message.objects.filter(ticket=open_incident).count()
+
+    from tickets.services.merge import problem_solve_incidents
+    assert problem_solve_incidents(problem=problem) == []  # nothing solved twice
+    with tenant_scope(tenant):
+        assert Message.objects.filter(ticket=open_incident).count() == entries_before
+
+
+def test_solving_an_incident_or_question_touches_nothing_else(tenant, agent, make_ticket,
+                                                              django_capture_on_commit_callbacks):
+    from tickets.models import TicketType
+
+    problem = make_ticket(type=TicketType.PROBLEM)
+    first, second = (make_ticket(type=TicketType.INCIDENT) for _ in range(2))
+    for incident in (first, second):
+        ticket_update(ticket=incident, actor=agent, via=Via.CONSOLE, problem=problem)
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_update(ticket=first, actor=agent, via=Via.CONSOLE, status=Status.SOLVED)
+    with tenant_scope(tenant):
+        assert Ticket.objects.get(pk=second.pk).status != Status.SOLVED
+        assert Ticket.objects.get(pk=problem.pk).status != Status.SOLVED

@@ -16,6 +16,7 @@ _registered = False
 TRIGGERS_CONSUMER = "tickets.triggers"
 NOTIFICATIONS_CONSUMER = "tickets.notifications"
 AGENT_AWAY_CONSUMER = "tickets.reassign_on_away"
+PROBLEM_CONSUMER = "tickets.problem_incidents"
 AGENT_STATUS_EVENT = "agent.availability_changed"
 
 
@@ -36,6 +37,7 @@ def register() -> None:
     from tickets.automation.routing_service import agent_status_consumer, routing_hook
     from tickets.automation.triggers import TRIGGER_EVENTS, trigger_consumer
     from tickets.hooks import register_ticket_hook
+    from tickets.services.merge import problem_solved_consumer
 
     register_event_type(WEBHOOK_EVENT, _("A trigger or automation called the webhooks (its \"webhook\" action)."))
     register_consumer(TRIGGERS_CONSUMER, trigger_consumer, event_types=TRIGGER_EVENTS)
@@ -43,6 +45,7 @@ def register() -> None:
                       event_types=("ticket.created", "ticket.updated", "ticket.message_added", "sla.warning",
                                    "sla.breach"))
     register_consumer(AGENT_AWAY_CONSUMER, agent_status_consumer, event_types=(AGENT_STATUS_EVENT,))
+    register_consumer(PROBLEM_CONSUMER, problem_solved_consumer, event_types=("ticket.updated",))
     register_ticket_hook("routing", routing_hook, order=10)
     register_tenant_defaults(automation_defaults_create)
     nav.register(key="notifications", label=_("Notifications"), url_name="notifications:list",

@@ -401,7 +401,7 @@ def _requester_email(ticket: Ticket) -> str:
 
 def _webhook(*, ticket: Ticket, value: dict, rule: RuleRef, changes: dict) -> None:
     from helpdesk.events.models import WebhookSubscription
-    from helpdesk.events.services import _delivery_for, event_emit
+    from helpdesk.events.services import event_emit, webhook_deliver_event
 
     payload = {
         "rule": {"kind": rule.kind, "id": rule.id, "name": rule.name},
@@ -420,4 +420,4 @@ def _webhook(*, ticket: Ticket, value: dict, rule: RuleRef, changes: dict) -> No
             return
         # Targeted like a ping: the unique (subscription, event) delivery row makes this and
         # the fan-out consumer one delivery when the webhook also subscribes to the type.
-        _delivery_for(subscription=subscription, event=event)
+        webhook_deliver_event(subscription=subscription, event=event)

@@ -1,6 +1,7 @@
-"""Merge, split and link tickets."""
+"""Merge, split and link tickets; problems and their incidents."""
 from __future__ import annotations
 
+import logging
 from typing import Any, Iterable, Mapping
 
 from django.core.exceptions import ValidationError
@@ -34,6 +35,8 @@ from tickets.services.common import (
     system_message,
 )
 from tickets.services.tickets import lock_ticket, ticket_close, ticket_create
+
+logger = logging.getLogger(__name__)
 
 MAX_MERGE_SOURCES = 20
 
@@ -229,3 +232,48 @@ def ticket_unlink(*, link: TicketLink, actor: Any, via: str, audit_meta: Mapping
 def incidents_of(problem: Ticket):
     return Ticket.objects.filter(problem=problem).order_by("number")
 
+
+
+def problem_solve_incidents(*, problem: Ticket, actor: Any = None, via: str = Via.SYSTEM) -> list[int]:
+    """Solve the problem's incidents that are still unsolved (new, open, pending, on-hold),
+    each in its own short transaction, as Zendesk does when a problem is solved. Each gets a
+    system entry naming the problem; their requesters hear through the usual triggers.
+    Returns the numbers of the incidents solved. Idempotent: solved and closed incidents are
+    left alone, so a repeated call solves nothing twice."""
+    from tickets.services.tickets import apply_changes
+
+    solved = []
+    with tenant_scope(problem.tenant):
+        pending = list(Ticket.objects.filter(problem=problem)
+                       .exclude(status__in=(Status.SOLVED, Status.CLOSED)).order_by("number")
+                       .values_list("pk", flat=True))
+        for pk in pending:
+            try:
+                with transaction.atomic():
+                    incident = lock_ticket(Ticket.objects.get(pk=pk))
+                    if incident.status in (Status.SOLVED, Status.CLOSED) or incident.problem_id != problem.pk:
+                        continue  # changed since the list was read
+                    fields: dict[str, Any] = {"status": Status.SOLVED}
+                    if incident.assignee_id is None and problem.assignee_id is not None:
+                        fields["assignee"] = problem.assignee  # solving needs an assignee (SPEC.md §1)
+                    apply_changes(ticket=incident, actor=actor, via=via, fields=fields,
+                                  text=_("Solved together with problem #%(number)s.") % {"number": problem.number})
+                    solved.append(incident.number)
+            except ValidationError as exc:  # e.g. a rule this incident breaks: the others still go
+                logger.warning("incident %s of problem %s left unsolved: %s", pk, problem.pk, exc)
+    return solved
+
+
+def problem_solved_consumer(event) -> None:
+    """Event consumer (``ticket.updated``): a problem that became solved solves its incidents."""
+    status = ((event.payload or {}).get("changes") or {}).get("status")
+    if not (isinstance(status, list) and len(status) == 2 and status[1] == Status.SOLVED):
+        return
+    if not (event.subject_type == "tickets.ticket" and event.subject_id.isdigit()):
+        return
+    from tickets.models import TicketType
+
+    problem = Ticket.objects.select_related("tenant", "assignee").filter(pk=int(event.subject_id),
+                                                            type=TicketType.PROBLEM).first()
+    if problem is not None and problem.status == Status.SOLVED:
+        problem_solve_incidents(problem=problem)
