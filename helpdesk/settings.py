@@ -122,7 +122,7 @@ TEMPLATES = [
 ]
 
 # --- database -------------------------------------------------------------------------
-DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'helpdesk.sqlite3'}")
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'helpdesk.sqlite3'}"  # empty: embedded
 _db = dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")))
 if _db["ENGINE"] == "django.db.backends.postgresql":
     # Our backend adds row-level security: the tenant is set per transaction (SET LOCAL).

@@ -16,4 +16,4 @@ from tickets.sla.sweep import sla_sweep as _sla_sweep
 def sla_sweep() -> dict:
     """Flag SLA warnings and breaches that fell due, across tenants; returns the counts."""
     result = _sla_sweep()
-    return {"breached": result.breached, "warned": result.warned, "skipped": result.skipped}
+    return {"breached": result.breached, "warned": result.warned}

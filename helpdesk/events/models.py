@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.crypto import EncryptedTextField
-from helpdesk.tenancy.models import TenantOwned
+from helpdesk.tenancy.models import TenantOwned, tenant_key
 
 
 class Event(TenantOwned):
@@ -19,6 +19,7 @@ class Event(TenantOwned):
     ones that have not; ``dispatch_error`` keeps the last failure of the others.
     """
 
+    tenant = tenant_key(db_index=False)  # event_tenant_created leads with it
     type = models.CharField(_("type"), max_length=100)
     subject_type = models.CharField(max_length=100, blank=True)
     subject_id = models.CharField(max_length=64, blank=True)

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.calendars.models import BusinessCalendar
-from helpdesk.tenancy.models import TenantOwned
+from helpdesk.tenancy.models import TenantOwned, tenant_key
 
 
 class Metric(models.TextChoices):
@@ -69,7 +69,10 @@ class SlaTimer(TenantOwned):
     A breach is final for the cycle; a later fulfilment still records ``fulfilled_at``.
     """
 
-    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="sla_timers")
+    # The unique (tenant, ticket, metric, cycle) index serves tenant and ticket lookups.
+    tenant = tenant_key(db_index=False)
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="sla_timers",
+                               db_index=False)
     policy = models.ForeignKey(SlaPolicy, null=True, on_delete=models.SET_NULL, related_name="timers")
     metric = models.CharField(max_length=20, choices=Metric.choices)
     cycle = models.PositiveIntegerField(default=1)
@@ -97,7 +100,6 @@ class SlaTimer(TenantOwned):
             models.UniqueConstraint(fields=["tenant", "ticket", "metric", "cycle"], name="slatimer_unique_cycle"),
         ]
         indexes = [
-            models.Index(fields=["tenant", "ticket"], name="slatimer_tenant_ticket"),
             # The sweep: a range scan over what falls due, across tenants by design.
             models.Index(fields=["due_at"], name="slatimer_breach_due",
                          condition=Q(status="active", breached_at__isnull=True)),

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.people.models import Contact, Organization, Team
-from helpdesk.tenancy.models import TenantOwned
+from helpdesk.tenancy.models import TenantOwned, tenant_key
 
 
 class Status(models.TextChoices):
@@ -187,12 +187,18 @@ class Ticket(TenantOwned):
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.WEB)
     language = models.CharField(_("language"), max_length=10, default="en")
 
-    requester = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="tickets")
+    # Indexes: every one costs every ticket write (``updated_at`` changes, so no update is
+    # HOT). Foreign keys served by a composite index leading with tenant_id (queries carry
+    # the tenant: the default manager and row-level security add it) have no index of their
+    # own; the rarely set self-links have small partial ones.
+    tenant = tenant_key(db_index=False)
+    requester = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="tickets", db_index=False)
     organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="tickets")
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="assigned_tickets")
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets",
+                             db_index=False)
     contact_reason = models.ForeignKey(ContactReason, null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="tickets")
     custom_fields = models.JSONField(default=dict, blank=True)
@@ -200,11 +206,12 @@ class Ticket(TenantOwned):
 
     # Relations between cases.
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="merged_tickets")
+                                    related_name="merged_tickets", db_index=False)
     follow_up_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="follow_ups")
+                                     related_name="follow_ups", db_index=False)
     problem = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="incidents", help_text=_("The problem this incident belongs to."))
+                                related_name="incidents", help_text=_("The problem this incident belongs to."),
+                                db_index=False)
 
     # Stored derived values (kept by services).
     created_at = models.DateTimeField(auto_now_add=True)
@@ -245,6 +252,12 @@ class Ticket(TenantOwned):
                          condition=Q(sla_next_due_at__isnull=False)),
             models.Index(fields=["status", "solved_at"], name="ticket_solved_to_close",
                          condition=Q(status="solved")),
+            models.Index(fields=["tenant", "problem"], name="ticket_tenant_problem",
+                         condition=Q(problem__isnull=False)),
+            models.Index(fields=["tenant", "merged_into"], name="ticket_tenant_merged_into",
+                         condition=Q(merged_into__isnull=False)),
+            models.Index(fields=["tenant", "follow_up_of"], name="ticket_tenant_follow_up_of",
+                         condition=Q(follow_up_of__isnull=False)),
         ]
 
     def __str__(self) -> str:

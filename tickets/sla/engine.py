@@ -265,7 +265,12 @@ def apply_step(timers: Sequence[Timer], *, rules: Rules | None, step: Step) -> O
 
 
 def next_due(timers: Iterable[Timer]) -> dt.datetime | None:
-    dues = [t.due_at for t in timers if t.running and t.status == ACTIVE and t.due_at is not None]
+    """The earliest due instant of the cycles still counting: active ones, and breached ones
+    not yet fulfilled (overdue work stays first in "SLA due soonest" and in "breaching soon",
+    as Zendesk shows it, and the sweep's breach leaves this instant as it is). Paused cycles
+    (pending, on-hold) have none."""
+    dues = [t.due_at for t in timers
+            if t.running and t.paused_at is None and t.status in (ACTIVE, BREACHED) and t.due_at is not None]
     return min(dues) if dues else None
 
 

@@ -8,11 +8,12 @@ active, not yet flagged timers), bounded by ``batch_size``.
 
 Exactly once: rows are locked with ``FOR UPDATE SKIP LOCKED``, so concurrent sweeps take
 disjoint rows, and the flag (``breached_at``/status, ``warned_at``) leaves the partial
-index in the same transaction that writes the event. A breach also touches the ticket
-(``sla_breached``, ``sla_next_due_at``); tickets are locked with ``SKIP LOCKED`` too and a
+index in the same transaction that writes the event. A breach also flags the ticket
+(``sla_breached``); the same query locks the timers' tickets with ``SKIP LOCKED``, so a
 timer whose ticket is being changed right now is left alone: the ticket hook settles
 overdue timers itself (and emits their breach), or the next sweep takes it. The sweep
-never waits for a ticket lock, so it cannot deadlock with a ticket service.
+never waits for a lock, so it cannot deadlock with a ticket service. ``sla_next_due_at``
+is not touched: a breached cycle keeps counting in it until fulfilled (``engine.next_due``).
 
 Breach: the status is active and ``due_at`` is before now (SPEC §2.2: "now > due_at");
 ``breached_at`` is ``due_at``, the instant the target was missed, whatever the sweep's lag.
@@ -26,7 +27,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F, Min, OuterRef, Subquery
+from django.db.models import F
 from django.utils import timezone
 
 from helpdesk.events.services import events_emit_many
@@ -37,15 +38,17 @@ from tickets.sla.services import sla_event_payload
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
 MAX_BATCHES = 20
+# What the events need: the timer, and the ticket's number and assignee (``sla_event_payload``).
+TIMER_FIELDS = ("id", "tenant_id", "ticket_id", "metric", "due_at", "ticket__id", "ticket__tenant_id",
+                "ticket__number", "ticket__assignee_id")
 
 
 @dataclass
 class SweepResult:
     breached: int = 0
     warned: int = 0
-    skipped: int = 0
 
 
 def sla_sweep(*, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE,
@@ -53,13 +56,10 @@ def sla_sweep(*, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE,
     """Flag what fell due (breaches first, then warnings), in bounded batches."""
     now = now or timezone.now()
     result = SweepResult()
-    busy: set[int] = set()  # timers whose ticket is being changed: left for the hook or the next sweep
     for _ in range(max_batches):
-        flagged, skipped = _breach_batch(now=now, batch_size=batch_size, busy=busy)
+        flagged = _breach_batch(now=now, batch_size=batch_size)
         result.breached += flagged
-        result.skipped += len(skipped)
-        busy |= skipped
-        if flagged + len(skipped) < batch_size:
+        if flagged < batch_size:
             break
     for _ in range(max_batches):
         flagged = _warn_batch(now=now, batch_size=batch_size)
@@ -73,33 +73,25 @@ def _tenants(ids) -> dict[int, Tenant]:
     return Tenant.objects.in_bulk(set(ids))
 
 
-def _breach_batch(*, now: dt.datetime, batch_size: int, busy: set[int]) -> tuple[int, set[int]]:
+def _breach_batch(*, now: dt.datetime, batch_size: int) -> int:
     with dangerously_unscoped(), transaction.atomic():
-        queryset = (SlaTimer.unscoped.select_for_update(skip_locked=True, of=("self",))
-                    .filter(status=TimerStatus.ACTIVE, breached_at__isnull=True, due_at__lt=now))
-        if busy:
-            queryset = queryset.exclude(pk__in=busy)
+        # One query takes the due timers and their tickets' row locks, skipping both kinds of
+        # locked rows: a ticket being changed right now is settled by its hook, or next sweep.
         timers = list(
-            queryset.select_related("ticket")
+            SlaTimer.unscoped.select_for_update(skip_locked=True, of=("self", "ticket"))
+            .filter(status=TimerStatus.ACTIVE, breached_at__isnull=True, due_at__lt=now)
+            .select_related("ticket").only(*TIMER_FIELDS)
             .order_by("due_at")[:batch_size]
         )
         if not timers:
-            return 0, set()
-        ticket_ids = {t.ticket_id for t in timers}
-        locked = set(Ticket.unscoped.select_for_update(skip_locked=True).filter(pk__in=ticket_ids)
-                     .values_list("pk", flat=True))
-        due = [t for t in timers if t.ticket_id in locked]
-        skipped = {t.pk for t in timers if t.ticket_id not in locked}
-        if not due:
-            return 0, skipped
-        SlaTimer.unscoped.filter(pk__in=[t.pk for t in due]).update(status=TimerStatus.BREACHED,
-                                                                    breached_at=F("due_at"))
-        next_due = (SlaTimer.unscoped.filter(ticket_id=OuterRef("pk"), status=TimerStatus.ACTIVE,
-                                             fulfilled_at__isnull=True)
-                    .values("ticket_id").annotate(first=Min("due_at")).values("first")[:1])
-        Ticket.unscoped.filter(pk__in=locked).update(sla_breached=True, sla_next_due_at=Subquery(next_due))
-        _emit(due, "sla.breach")
-        return len(due), skipped
+            return 0
+        SlaTimer.unscoped.filter(pk__in=[t.pk for t in timers]).update(status=TimerStatus.BREACHED,
+                                                                      breached_at=F("due_at"))
+        # ``sla_next_due_at`` stays: a breached cycle still counts until it is fulfilled
+        # (``engine.next_due``). Tickets already flagged are not written again.
+        Ticket.unscoped.filter(pk__in={t.ticket_id for t in timers}, sla_breached=False).update(sla_breached=True)
+        _emit(timers, "sla.breach")
+        return len(timers)
 
 
 def _warn_batch(*, now: dt.datetime, batch_size: int) -> int:
@@ -107,7 +99,7 @@ def _warn_batch(*, now: dt.datetime, batch_size: int) -> int:
         timers = list(
             SlaTimer.unscoped.select_for_update(skip_locked=True, of=("self",))
             .filter(status=TimerStatus.ACTIVE, warned_at__isnull=True, warn_at__lte=now)
-            .select_related("ticket")
+            .select_related("ticket").only(*TIMER_FIELDS)
             .order_by("warn_at")[:batch_size]
         )
         if not timers:

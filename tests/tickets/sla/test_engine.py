@@ -400,3 +400,19 @@ def test_created_in_a_pause_status_starts_paused(status):
     ticket = Ticket(T0, rules=rules(), status=status)
     assert {t.status for t in ticket.timers} == {engine.PAUSED}
     assert ticket.outcome.next_due_at is None
+
+
+def test_a_breached_unanswered_cycle_stays_the_next_due_until_answered_and_not_while_paused():
+    created = dt.datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+    ticket = Ticket(created, rules=rules({"first_reply": 60, "resolution": 480}))
+    first_due = created + H
+    # Two hours later the customer writes again (an update of the ticket): first reply settles breached.
+    ticket.change(created + 2 * H, message=CUSTOMER)
+    assert ticket.timer("first_reply").status == engine.BREACHED
+    assert ticket.outcome.breached_now and ticket.outcome.next_due_at == first_due  # overdue first
+    ticket.change(created + 2 * H + M, status="pending")
+    assert ticket.outcome.next_due_at is None  # waiting on the customer: nothing counts
+    ticket.change(created + 3 * H, status="open")
+    assert ticket.outcome.next_due_at == first_due
+    ticket.change(created + 3 * H + M, message=AGENT)
+    assert ticket.outcome.next_due_at == ticket.timer("resolution").due_at
