@@ -15,7 +15,7 @@ from typing import Callable
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -68,12 +68,16 @@ CHECKS: dict[str, Callable[[], None]] = {
 }
 
 
+# Probes open no request transaction (``ATOMIC_REQUESTS``): liveness never touches the
+# database, and readiness reports a broken one instead of failing to start a transaction.
+@transaction.non_atomic_requests
 @never_cache
 @require_GET
 def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
+@transaction.non_atomic_requests
 @never_cache
 @require_GET
 def readyz(request):

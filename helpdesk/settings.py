@@ -127,6 +127,11 @@ _db = dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("DB_CO
 if _db["ENGINE"] == "django.db.backends.postgresql":
     # Our backend adds row-level security: the tenant is set per transaction (SET LOCAL).
     _db["ENGINE"] = "helpdesk.db.postgresql"
+    # One transaction per view: the tenant's SET LOCAL is sent once, not around every query
+    # (an autocommit query costs four round trips under row-level security: BEGIN,
+    # set_config, the query, COMMIT). A failed request (DRF errors too) changes nothing.
+    # Not on SQLite, whose IMMEDIATE transactions would serialize every request.
+    _db["ATOMIC_REQUESTS"] = os.environ.get("DB_ATOMIC_REQUESTS", "true").lower() not in ("0", "false", "no")
     _db.setdefault("TEST", {})
     if os.environ.get("TEST_DATABASE_NAME"):
         _db["TEST"]["NAME"] = os.environ["TEST_DATABASE_NAME"]

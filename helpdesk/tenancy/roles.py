@@ -78,6 +78,9 @@ class Scope(models.TextChoices):
     WEBHOOKS_WRITE = "webhooks:write", _("Manage webhooks")
     CHANNELS_READ = "channels:read", _("Read channels")
     CHANNELS_WRITE = "channels:write", _("Manage channels")
+    # Tenant-wide rules (SLA policies, business hours, triggers, automations, custom fields,
+    # contact reasons, teams, tag renames, shared views and macros): administrators' work.
+    SETTINGS_WRITE = "settings:write", _("Change helpdesk settings")
     ACCOUNT_READ = "account:read", _("Read account details")
 
 

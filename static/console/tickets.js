@@ -71,10 +71,13 @@
 
   /* --- the list --------------------------------------------------------------------------- */
   function initList(page) {
-    var rows = Array.prototype.slice.call(page.querySelectorAll(".ticket-row"));
+    // Rows can be swapped in place by live updates: always look them up, never keep them.
+    function allRows() { return Array.prototype.slice.call(page.querySelectorAll(".ticket-row")); }
+    function rowById(id) { return page.querySelector('.ticket-row[data-ticket-id="' + id + '"]'); }
     var current = -1;
 
     function focusRow(index) {
+      var rows = allRows();
       if (!rows.length) { return; }
       index = Math.max(0, Math.min(rows.length - 1, index));
       if (rows[current]) { rows[current].classList.remove("is-focused"); rows[current].removeAttribute("aria-current"); }
@@ -89,64 +92,84 @@
     keyHandlers.j = function () { focusRow(current + 1); };
     keyHandlers.k = function () { focusRow(current < 0 ? 0 : current - 1); };
     keyHandlers.Enter = function (ev) {
-      if (rows[current]) { ev.preventDefault(); window.location.assign(rows[current].getAttribute("data-href")); }
+      var row = allRows()[current];
+      if (row) { ev.preventDefault(); window.location.assign(row.getAttribute("data-href")); }
     };
     keyHandlers.x = function () {
-      var box = rows[current] && rows[current].querySelector("input[type=checkbox]");
+      var row = allRows()[current];
+      var box = row && row.querySelector("input[type=checkbox]");
       if (box) { box.checked = !box.checked; updateCount(); }
     };
     keyHandlers["/"] = function (ev) {
       var search = document.getElementById("filter-q");
       if (search) { ev.preventDefault(); search.focus(); }
     };
-    rows.forEach(function (row, index) {
-      row.addEventListener("click", function (ev) {
-        if (ev.target.closest("a, input, label, button")) { return; }
-        focusRow(index);
+    var table = document.getElementById("ticket-table");
+    if (table) {
+      table.addEventListener("click", function (ev) {
+        var row = ev.target.closest(".ticket-row");
+        if (!row || ev.target.closest("a, input, label, button")) { return; }
+        focusRow(allRows().indexOf(row));
       });
-      row.addEventListener("dblclick", function (ev) {
-        if (!ev.target.closest("a, input, label, button")) { window.location.assign(row.getAttribute("data-href")); }
+      table.addEventListener("dblclick", function (ev) {
+        var row = ev.target.closest(".ticket-row");
+        if (row && !ev.target.closest("a, input, label, button")) { window.location.assign(row.getAttribute("data-href")); }
       });
-    });
+    }
 
     // Bulk selection: the change form opens once something is selected.
     var count = document.getElementById("bulk-count");
     var bulkBar = document.getElementById("bulk-bar");
-    var boxes = Array.prototype.slice.call(page.querySelectorAll(".ticket-row input[type=checkbox]"));
     var all = document.getElementById("select-all");
+    function boxes() { return Array.prototype.slice.call(page.querySelectorAll(".ticket-row input[type=checkbox]")); }
     function updateCount() {
-      var n = boxes.filter(function (b) { return b.checked; }).length;
+      var list = boxes();
+      var n = list.filter(function (b) { return b.checked; }).length;
       if (count) { count.textContent = n ? fill(label(count, "some"), n) : label(count, "none"); }
       if (bulkBar && n && !bulkBar.open) { bulkBar.open = true; }
-      if (all) { all.checked = n > 0 && n === boxes.length; all.indeterminate = n > 0 && n < boxes.length; }
+      if (all) { all.checked = n > 0 && n === list.length; all.indeterminate = n > 0 && n < list.length; }
     }
-    boxes.forEach(function (b) { b.addEventListener("change", updateCount); });
+    page.addEventListener("change", function (ev) {
+      if (ev.target.closest(".ticket-row") && ev.target.matches("input[type=checkbox]")) { updateCount(); }
+    });
     if (all) {
       all.addEventListener("change", function () {
-        boxes.forEach(function (b) { b.checked = all.checked; });
+        boxes().forEach(function (b) { b.checked = all.checked; });
         updateCount();
       });
     }
 
-    // Live updates: the console socket pushes every committed event of the tenant.
+    /* Live updates. The console socket pushes every committed event of the tenant (console.js
+     * turns them into "console:event"). Events are gathered for a moment, then the server
+     * renders the rows of those tickets that are still in this list (same view, filters and
+     * template): rows on the page are swapped in place; tickets that newly belong here, or
+     * rows that no longer do, are only announced in the bar, so nothing moves under the
+     * agent's cursor. */
     var bar = document.getElementById("live-bar");
-    var changed = {};
+    var rowsUrl = page.getAttribute("data-rows-url");
+    // Rows on the page are fetched half a second after the last event (at most every 2 s in a
+    // stream); tickets elsewhere only feed the bar, so they wait longer, and a hidden tab
+    // waits until it is looked at: a busy tenant does not become a flood of requests.
+    var DEBOUNCE_MS = 500;
+    var MAX_WAIT_MS = 2000;
+    var OFF_PAGE_DEBOUNCE_MS = 3000;
+    var OFF_PAGE_MAX_WAIT_MS = 10000;
+    var MAX_IDS = 100;  // the server's cap (tickets.views.list.MAX_LIVE_ROWS)
+    var pending = {};  // ticket id -> "created" | "changed"
+    var timer = null;
+    var firstAt = 0;
+    var fetching = false;
+    var announced = {};
     var changedCount = 0;
     var created = 0;
-    var byId = {};
-    rows.forEach(function (row) { byId[row.getAttribute("data-ticket-id")] = row; });
-    document.addEventListener("console:event", function (e) {
-      var ev = e.detail || {};
-      if (typeof ev.type !== "string" || ev.type.indexOf("ticket.") !== 0) { return; }
+
+    function ticketIdOf(ev) {
+      if (typeof ev.type !== "string") { return ""; }
+      if (ev.subject_type !== "tickets.ticket" && ev.type.indexOf("ticket.") !== 0) { return ""; }
       var id = String(ev.subject_id || (ev.data && ev.data.ticket && ev.data.ticket.id) || "");
-      if (!id) { return; }
-      if (ev.type === "ticket.created") {
-        created += 1;
-      } else if (!changed[id]) {
-        changed[id] = true;
-        changedCount += 1;
-        if (byId[id]) { byId[id].classList.add("is-changed"); }
-      }
+      return /^[0-9]{1,19}$/.test(id) ? id : "";
+    }
+    function showBar() {
       if (!bar) { return; }
       var parts = [];
       if (changedCount) {
@@ -155,6 +178,109 @@
       if (created) { parts.push(label(page, "new")); }
       bar.querySelector(".live-bar-text").textContent = parts.join(" ");
       bar.hidden = false;
+    }
+    function announce(id, kind) {
+      var key = (kind === "created" ? "new-" : "changed-") + id;
+      if (announced[key]) { return; }
+      announced[key] = true;
+      if (kind === "created") { created += 1; } else { changedCount += 1; }
+      showBar();
+    }
+    function markChanged(row, gone) {
+      row.classList.add("is-changed");
+      if (gone) {
+        row.classList.add("is-gone");
+        row.title = label(page, "gone");
+      }
+    }
+    function replaceRow(old, fresh) {
+      var box = old.querySelector("input[type=checkbox]");
+      var freshBox = fresh.querySelector("input[type=checkbox]");
+      if (box && freshBox) { freshBox.checked = box.checked; }
+      if (old.classList.contains("is-focused")) {
+        fresh.classList.add("is-focused");
+        fresh.setAttribute("aria-current", "true");
+      }
+      var active = document.activeElement;
+      var refocus = null;
+      if (active && old.contains(active)) {
+        refocus = [".ticket-subject", ".ticket-number", "input[type=checkbox]"].filter(function (sel) {
+          return active.matches(sel);
+        })[0] || null;
+      }
+      fresh.classList.add("is-changed", "is-updated");
+      old.replaceWith(fresh);
+      if (refocus) {
+        var target = fresh.querySelector(refocus);
+        if (target) { target.focus({ preventScroll: true }); }
+      }
+      setTimeout(function () { fresh.classList.remove("is-updated"); }, 1500);
+    }
+    function fallback(batch) {
+      // No answer from the server: say what changed, as before live rows.
+      Object.keys(batch).forEach(function (id) {
+        var row = rowById(id);
+        if (row) { markChanged(row, false); }
+        announce(id, row ? "changed" : batch[id]);
+      });
+    }
+    function schedule() {
+      var now = Date.now();
+      if (timer === null) { firstAt = now; } else { clearTimeout(timer); }
+      var onPage = Object.keys(pending).some(function (id) { return !!rowById(id); });
+      // Trailing debounce, but a steady stream of events still flushes every so often.
+      var wait = onPage ? DEBOUNCE_MS : OFF_PAGE_DEBOUNCE_MS;
+      var most = onPage ? MAX_WAIT_MS : OFF_PAGE_MAX_WAIT_MS;
+      timer = setTimeout(flush, Math.max(0, Math.min(wait, firstAt + most - now)));
+    }
+    function flush() {
+      timer = null;
+      if (fetching || document.hidden) { return; }  // rescheduled when the answer is in / the tab is shown
+      var ids = Object.keys(pending).slice(0, MAX_IDS);
+      if (!ids.length) { return; }
+      var batch = {};
+      ids.forEach(function (id) { batch[id] = pending[id]; delete pending[id]; });
+      if (!rowsUrl || !window.fetch) { fallback(batch); return; }
+      fetching = true;
+      var url = rowsUrl + (rowsUrl.indexOf("?") < 0 ? "?" : "&") + "ids=" + ids.join(",");
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } }).then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.text();
+      }).then(function (html) {
+        var holder = document.createElement("template");
+        holder.innerHTML = html; // our own template's output, escaped there
+        var fresh = {};
+        Array.prototype.forEach.call(holder.content.querySelectorAll(".ticket-row"), function (row) {
+          fresh[row.getAttribute("data-ticket-id")] = row;
+        });
+        ids.forEach(function (id) {
+          var old = rowById(id);
+          if (old && fresh[id]) {
+            replaceRow(old, fresh[id]);
+          } else if (old) {
+            markChanged(old, true);  // no longer in this list: stays until the agent refreshes
+            announce(id, "changed");
+          } else if (fresh[id]) {
+            announce(id, batch[id]);  // belongs here now, but not on this page
+          }
+          // Neither on the page nor in this list: nothing to say.
+        });
+        updateCount();
+        countdowns();
+      }).catch(function () { fallback(batch); }).then(function () {
+        fetching = false;
+        if (Object.keys(pending).length) { schedule(); }
+      });
+    }
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden && timer === null && Object.keys(pending).length) { schedule(); }
+    });
+    document.addEventListener("console:event", function (e) {
+      var ev = e.detail || {};
+      var id = ticketIdOf(ev);
+      if (!id) { return; }
+      if (ev.type === "ticket.created") { pending[id] = "created"; } else if (!pending[id]) { pending[id] = "changed"; }
+      schedule();
     });
   }
 

@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -19,6 +18,7 @@ from helpdesk.tenancy.services import api_key_create
 from tests.factories import ContactFactory, ContactIdentityFactory, TeamFactory, agent_in
 from tests.tickets.core_helpers import light_agent, make_ticket, requester  # noqa: F401
 from tests.tickets.factories import CustomFieldFactory, SlaTimerFactory
+from tests.queries import QueryCounter
 from tickets.models import CustomFieldKind, Message, MessageKind, Status, Ticket, Via
 from tickets.services import message_add, ticket_update
 
@@ -36,7 +36,7 @@ def _session(tenant, user) -> APIClient:
 
 def _queries(fn) -> int:
     fn()  # warm: the API key's last_used_at is written at most once a minute
-    with CaptureQueriesContext(connection) as ctx:
+    with QueryCounter(connection) as ctx:
         fn()
     return len(ctx.captured_queries)
 
@@ -412,3 +412,37 @@ def test_selector_takes_the_shared_conditions(tenant, agent, make_ticket):
     conditions = {"all": [{"field": "priority", "operator": "is", "value": "urgent"}]}
     with tenant_scope(tenant):
         assert [t.pk for t in ticket_list(tenant=tenant, conditions=conditions, user=agent)] == [urgent.pk]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Istanbul"])
+def test_the_direct_ticket_output_equals_the_generic_serializer(tenant, agent, make_ticket, zone):
+    """``TicketOutput.to_representation`` is hand-built for speed: it must equal DRF's own walk
+    over the declared fields, for a ticket with every kind of value set and one with none."""
+    from rest_framework import serializers as drf
+
+    from tickets.api.serializers import TicketOutput
+    from tickets.selectors import ticket_detail_queryset
+
+    ContactIdentityFactory(tenant=tenant, contact=ContactFactory(tenant=tenant), kind="email",
+                           value="nobody@example.com")
+    CustomFieldFactory(tenant=tenant, key="order_id", kind=CustomFieldKind.TEXT)
+    team = TeamFactory(tenant=tenant, name="Returns")
+    problem = make_ticket(subject="Courier outage", type="problem")
+    full = make_ticket(subject="Parcel lost", tags=["vip", "courier"], custom_fields={"order_id": "A-1"},
+                       priority="urgent", type="incident")
+    ticket_update(ticket=full, actor=agent, via=Via.CONSOLE, assignee=agent, team=team, problem=problem)
+    message_add(ticket=full, actor=agent, via=Via.CONSOLE, body="On it.", public=True)
+    ticket_update(ticket=full, actor=agent, via=Via.CONSOLE, status=Status.SOLVED)
+    SlaTimerFactory(tenant=tenant, ticket=full, metric="first_reply", due_at=timezone.now(),
+                    breached_at=timezone.now(), status="breached")
+    bare = make_ticket(subject="Hello")
+    with tenant_scope(tenant), timezone.override(zone):
+        tickets = list(ticket_detail_queryset(tenant=tenant).filter(pk__in=[full.pk, bare.pk])
+                       .order_by("pk"))
+        for ticket in tickets:
+            direct = TicketOutput(ticket).data
+            generic = drf.ModelSerializer.to_representation(TicketOutput(), ticket)
+            assert list(direct) == list(generic) == TicketOutput.Meta.fields
+            for name in generic:
+                assert direct[name] == generic[name], name
+        assert tickets[0].solved_at is not None and tickets[0].tags.all() and tickets[0].sla_timers.all()

@@ -12,6 +12,7 @@ from django.utils import timezone
 from helpdesk.tenancy.context import tenant_scope
 from tests.factories import ContactFactory, TenantFactory, agent_in
 from tests.tickets.core_helpers import make_ticket, requester  # noqa: F401
+from tests.queries import QueryCounter
 from tickets.models import MessageKind, Status, Ticket, TicketSettings, Via
 from tickets.services import ticket_create, ticket_settings_update, ticket_update, tickets_close_solved
 from tickets.tasks import close_solved_tickets
@@ -103,10 +104,9 @@ def test_beat_schedule_has_the_job(settings):
 
 def test_the_job_uses_the_partial_index(tenant, agent, make_ticket):
     from django.db import connection as conn
-    from django.test.utils import CaptureQueriesContext
 
     _solved(tenant, agent, make_ticket, DAY0)
-    with CaptureQueriesContext(conn) as queries:
+    with QueryCounter(conn) as queries:
         tickets_close_solved(now=DAY0 + dt.timedelta(days=1))
     select = next(q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"])
     assert "SKIP LOCKED" in select

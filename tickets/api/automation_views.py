@@ -26,7 +26,7 @@ _NOT_FOUND = OpenApiResponse(description="Not found in this tenant.")
 _UNREAD = OpenApiParameter("unread", bool, OpenApiParameter.QUERY, required=False,
                            description="Only unread notifications (true).")
 _READ = Scope.TICKETS_READ
-_WRITE = Scope.TICKETS_WRITE
+_WRITE = Scope.SETTINGS_WRITE  # tenant-wide rules
 _CRUD_SCOPES = {"list": _READ, "retrieve": _READ, "create": _WRITE, "partial_update": _WRITE, "destroy": _WRITE}
 
 

@@ -42,7 +42,10 @@ from tickets.models import Attachment, ContactReason, CustomField, Tag
 from tickets.services.attachments import download_content_type
 
 _READ, _WRITE = Scope.TICKETS_READ, Scope.TICKETS_WRITE
-_CRUD_SCOPES = {"list": _READ, "retrieve": _READ, "create": _WRITE, "partial_update": _WRITE, "destroy": _WRITE}
+_SETTINGS = Scope.SETTINGS_WRITE
+# Tags, custom fields, contact reasons and teams are tenant-wide settings.
+_CRUD_SCOPES = {"list": _READ, "retrieve": _READ, "create": _SETTINGS, "partial_update": _SETTINGS,
+                "destroy": _SETTINGS}
 _INVALID = OpenApiResponse(description="Invalid input: the error body lists the fields.")
 _NOT_FOUND = OpenApiResponse(description="Not found in this tenant.")
 
@@ -102,6 +105,7 @@ class TagViewSet(_CrudViewSet):
     output = TagOutput
     serializer_class = TagOutput
     pagination_class = NamePagination
+    scopes = {**_CRUD_SCOPES, "create": _WRITE}  # agents tag tickets; renames and deletes are settings
 
     def safely_get_queryset(self, queryset):
         return queryset.order_by("name")
@@ -273,7 +277,7 @@ class AgentViewSet(TenantGenericViewSet):
 class TicketSettingsView(APIView):
     """The tenant's ticket settings: days from solved to closed (1-28, default 4)."""
 
-    scopes = {"GET": _READ, "PATCH": _WRITE}
+    scopes = {"GET": _READ, "PATCH": _SETTINGS}
 
     @extend_schema(summary="Ticket settings", responses=TicketSettingsOutput)
     def get(self, request: Request) -> Response:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from helpdesk.api.pagination import CursorPagination
 from helpdesk.api.viewsets import TenantCrudViewSet, TenantGenericViewSet
 from helpdesk.tenancy.roles import Scope
+from tickets import selectors
 from tickets.api import productivity_serializers as s
 from tickets.api.serializers import StaleTicketOutput, TicketOutput
 from tickets.api.views import TicketsApiMixin
@@ -121,7 +122,7 @@ class SavedViewViewSet(TenantCrudViewSet):
     def tickets(self, request: Request, pk: str) -> Response:
         view = self.get_object()
         page = views.view_ticket_page(view=view, user=_person(request), after=request.query_params.get("cursor"),
-                                      limit=_page_size(request))
+                                      limit=_page_size(request), queryset_hook=selectors.api_rows)
         next_url = None
         if page.next_after:
             next_url = replace_query_param(request.build_absolute_uri(), "cursor", page.next_after)

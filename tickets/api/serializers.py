@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -33,6 +34,7 @@ from tickets.models.ticket import SOLVED_TO_CLOSED_DAYS_MAX, SOLVED_TO_CLOSED_DA
 from tickets.services.attachments import DEFAULT_MAX_PER_MESSAGE
 from tickets.services.content import MAX_BODY_CHARS
 from tickets.services.merge import MAX_MERGE_SOURCES
+from tickets.selectors import ticket_tags
 from tickets.services.taxonomy import MAX_TAGS_PER_TICKET, TAG_MAX_LENGTH
 
 _SETTABLE_STATUSES = [s for s in Status.values if s not in (Status.NEW, Status.CLOSED)]
@@ -95,11 +97,62 @@ class TicketOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_tags(self, ticket) -> list[str]:
-        return [tag.name for tag in ticket.tags.all()]
+        return [tag.name for tag in ticket_tags(ticket)]
 
     @extend_schema_field(SlaEntryOutput(many=True))
     def get_sla(self, ticket) -> list[dict]:
         return SlaEntryOutput(sla_entries(ticket), many=True).data
+
+    def to_representation(self, ticket: Ticket) -> dict[str, Any]:
+        """The fields above, built directly: DRF's generic walk over 35 fields cost about
+        0.4 ms a ticket, most of a 50-row list. ``tests/tickets/test_api_tickets.py`` holds
+        this equal to the generic output (``super().to_representation``) field by field."""
+        return ticket_representation(ticket)
+
+
+def _instant(value, zone) -> str | None:
+    """DRF's ``DateTimeField`` output: in the current time zone, ISO 8601, ``Z`` for UTC."""
+    if value is None:
+        return None
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+_PLAIN_FIELDS = ("id", "number", "subject", "status", "priority", "type", "channel", "language")
+_ID_FIELDS = ("organization_id", "assignee_id", "team_id", "contact_reason_id")
+_LATER_ID_FIELDS = ("problem_id", "merged_into_id", "follow_up_of_id", "version", "message_count",
+                    "reopen_count")
+_INSTANT_FIELDS = ("first_reply_at", "last_agent_reply_at", "last_customer_message_at", "last_activity_at",
+                   "solved_at", "closed_at", "sla_next_due_at")
+
+
+def ticket_representation(ticket: Ticket) -> dict[str, Any]:
+    zone = timezone.get_current_timezone()  # once: each lookup goes through asgiref's Local
+    out: dict[str, Any] = {name: getattr(ticket, name) for name in _PLAIN_FIELDS}
+    requester = ticket.requester
+    out["requester"] = None if requester is None else {
+        "id": requester.pk, "name": requester.name, "email": RequesterOutput().get_email(requester)}
+    for name in _ID_FIELDS:
+        out[name] = getattr(ticket, name)
+    out["tags"] = [tag.name for tag in ticket_tags(ticket)]
+    custom = ticket.custom_fields
+    out["custom_fields"] = None if custom is None else {str(key): value for key, value in custom.items()}
+    out["sla"] = [
+        {"metric": entry["metric"], "status": entry["status"], "due_at": _instant(entry["due_at"], zone),
+         "breached_at": _instant(entry["breached_at"], zone), "fulfilled_at": _instant(entry["fulfilled_at"], zone),
+         "policy_id": entry["policy_id"]}
+        for entry in sla_entries(ticket)
+    ]
+    for name in _LATER_ID_FIELDS:
+        out[name] = getattr(ticket, name)
+    for name in _INSTANT_FIELDS:
+        out[name] = _instant(getattr(ticket, name), zone)
+    out["sla_breached"] = ticket.sla_breached
+    out["handle_seconds"] = ticket.handle_seconds
+    out["created_via"] = ticket.created_via
+    out["created_at"] = _instant(ticket.created_at, zone)
+    out["updated_at"] = _instant(ticket.updated_at, zone)
+    return out
 
 
 class AttachmentOutput(serializers.ModelSerializer):

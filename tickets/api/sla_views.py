@@ -1,9 +1,8 @@
 """``/api/v1/business-hours/`` and ``/api/v1/sla-policies/``. Thin: parse, look up inside
 the tenant, call one service, serialize.
 
-Scopes: reading needs ``tickets:read``; writing needs ``tickets:write`` for now (a settings
-scope does not exist yet in ``helpdesk.tenancy.roles``; when one is added, these writes
-should require it).
+Scopes: reading needs ``tickets:read``; writing needs ``settings:write`` (owners and
+administrators in the console; the services check ``Cap.SETTINGS_MANAGE`` again).
 """
 from __future__ import annotations
 
@@ -28,8 +27,7 @@ _INVALID = OpenApiResponse(description="Invalid input: the error body lists the 
 _NOT_FOUND = OpenApiResponse(description="Not found in this tenant.")
 
 _READ = Scope.TICKETS_READ
-# TODO(settings scope): writes of SLA settings should need a settings scope once roles.py has one.
-_WRITE = Scope.TICKETS_WRITE
+_WRITE = Scope.SETTINGS_WRITE
 _SCOPES = {"list": _READ, "retrieve": _READ, "create": _WRITE, "partial_update": _WRITE, "destroy": _WRITE}
 
 

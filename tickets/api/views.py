@@ -143,8 +143,8 @@ class TicketViewSet(TicketsApiMixin, TenantGenericViewSet):
         )
         ordering = data.get("ordering", selectors.DEFAULT_ORDERING)
         self.paginator.ordering = selectors.ORDERINGS[ordering]
-        queryset = selectors.ticket_list(tenant=self.tenant, filters=filters, ordering=ordering,
-                                         queryset=self.get_queryset(), user=request.user)
+        queryset = selectors.api_rows(selectors.ticket_list(tenant=self.tenant, filters=filters, ordering=ordering,
+                                                           queryset=self.get_queryset(), user=request.user))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(TicketOutput(page, many=True).data)
 

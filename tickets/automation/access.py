@@ -1,22 +1,19 @@
 """Who may change triggers and automations: tenant-wide rules, so administrators.
 
-People need ``Cap.SETTINGS_MANAGE`` (owners, admins); API keys need ``tickets:write`` (an
-admin issued the key, and the endpoint checked the scope already); the system (no actor,
-e.g. a new tenant's defaults) may always.
+People need ``Cap.SETTINGS_MANAGE`` (owners, admins); API keys need ``settings:write``; the
+system (no actor, e.g. a new tenant's defaults) may always.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from helpdesk.tenancy.models import Tenant
-from helpdesk.tenancy.roles import Cap
-from tickets.models import Via
 
 
 def require_manage(*, tenant: Tenant, actor: Any) -> None:
-    from tickets.services.common import require_capability
+    from tickets.services.common import require_settings_manage
 
-    require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via=Via.SYSTEM)
+    require_settings_manage(tenant=tenant, actor=actor)
 
 
 def person(actor: Any):

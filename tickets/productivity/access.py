@@ -2,9 +2,8 @@
 
 - Personal ones (``owner`` set) belong to that person: only they see, change or use them.
 - Shared ones (``owner`` null) are seen by everyone in the tenant and changed by people
-  whose role has ``Cap.SETTINGS_MANAGE`` (admins, owners), by API keys (an admin issued
-  the key; the endpoint already required ``tickets:write``) and by the system (``None``,
-  e.g. the defaults of a new tenant).
+  whose role has ``Cap.SETTINGS_MANAGE`` (admins, owners), by API keys with the
+  ``settings:write`` scope and by the system (``None``, e.g. the defaults of a new tenant).
 """
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from helpdesk.tenancy.models import Membership, Tenant
-from helpdesk.tenancy.roles import Cap, role_has
+from helpdesk.tenancy.roles import Cap, Scope, role_has, scope_granted
 
 
 def is_api_key(actor: Any) -> bool:
@@ -38,8 +37,10 @@ def visible_q(actor: Any) -> Q:
 
 
 def can_manage_shared(*, tenant: Tenant, actor: Any) -> bool:
-    if actor is None or is_api_key(actor):
+    if actor is None:
         return True
+    if is_api_key(actor):
+        return actor.api_key.tenant_id == tenant.pk and scope_granted(actor.api_key.scopes, Scope.SETTINGS_WRITE)
     user = person(actor)
     if user is None:
         return False

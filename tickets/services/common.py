@@ -18,6 +18,7 @@ from helpdesk.api.authentication import ApiKeyUser
 from helpdesk.audit.services import audit_record
 from helpdesk.events.services import event_emit
 from helpdesk.people.models import Team
+from helpdesk.tenancy.context import tenant_scope
 from helpdesk.tenancy.models import Membership, Tenant
 from helpdesk.tenancy.roles import Cap, Role, Scope, role_has, scope_granted
 from tickets.hooks import TicketChange, run_ticket_hooks
@@ -83,7 +84,8 @@ def actor_role(*, tenant: Tenant, actor: Any) -> str | None:
         return None
     cache = actor.__dict__.setdefault("_helpdesk_roles", {})
     if tenant.pk not in cache:
-        membership = Membership.objects.filter(tenant=tenant, user=actor, is_active=True).only("role").first()
+        with tenant_scope(tenant):  # callers may check before entering the tenant's scope
+            membership = Membership.objects.filter(tenant=tenant, user=actor, is_active=True).only("role").first()
         cache[tenant.pk] = membership.role if membership is not None else None
     return cache[tenant.pk]
 
@@ -105,6 +107,14 @@ def require_capability(*, tenant: Tenant, actor: Any, capability: str, via: str,
         return
     if not role_has(actor_role(tenant=tenant, actor=actor), capability):
         raise PermissionDenied(_("You are not allowed to do this."))
+
+
+def require_settings_manage(*, tenant: Tenant, actor: Any) -> None:
+    """Tenant-wide settings: people need ``Cap.SETTINGS_MANAGE`` (owners, administrators),
+    API keys the ``settings:write`` scope; the system (no actor, e.g. a new tenant's
+    defaults) may always."""
+    require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via=Via.SYSTEM,
+                       scope=Scope.SETTINGS_WRITE)
 
 
 def actor_label(actor: Any) -> str:

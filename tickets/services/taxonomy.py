@@ -16,7 +16,7 @@ from helpdesk.tenancy.context import tenant_scope
 from helpdesk.tenancy.models import Tenant
 from tickets.models import ContactReason, CustomField, CustomFieldKind, Tag, TicketTag
 from tickets.services.common import actor_label, require_capability
-from helpdesk.tenancy.roles import Cap
+from helpdesk.tenancy.roles import Cap, Scope
 
 TAG_MAX_LENGTH = 80
 MAX_TAGS_PER_TICKET = 50
@@ -90,7 +90,8 @@ def tag_rename(*, tag: Tag, name: str, actor=None) -> Tag:
     """Rename a tag everywhere it is used (tickets point at the row, not the text)."""
     tenant = tag.tenant
     with tenant_scope(tenant):
-        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via="system")
+        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via="system",
+                           scope=Scope.SETTINGS_WRITE)
         name = normalize_tag(name)
         if name == tag.name:
             return tag
@@ -109,7 +110,8 @@ def tag_delete(*, tag: Tag, actor=None) -> None:
     """Remove the tag from every ticket and delete it (no system entry on each ticket)."""
     tenant = tag.tenant
     with tenant_scope(tenant):
-        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via="system")
+        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via="system",
+                           scope=Scope.SETTINGS_WRITE)
         used = TicketTag.objects.filter(tag=tag).count()
         audit_record(tenant=tenant, action="tag.deleted", actor=actor, actor_label=actor_label(actor), obj=tag,
                      before={"name": tag.name, "tickets": used})
@@ -270,7 +272,8 @@ def custom_field_create(*, tenant: Tenant, key: str, label: str, kind: str, opti
                         required: bool = False, customer_visible: bool = False, position: int = 0,
                         label_translations: Any = None, actor=None) -> CustomField:
     with tenant_scope(tenant):
-        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via="system")
+        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via="system",
+                           scope=Scope.SETTINGS_WRITE)
         if not isinstance(key, str) or not KEY_RE.match(key):
             raise ValidationError({"key": [_("Use a lower-case letter, then letters, digits or underscores "
                                              "(64 at most).")]})
@@ -303,7 +306,8 @@ def custom_field_update(*, field: CustomField, actor=None, **changes: Any) -> Cu
     if unknown:
         raise ValidationError({name: [_("This field cannot be changed.")] for name in sorted(unknown)})
     with tenant_scope(tenant):
-        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via="system")
+        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via="system",
+                           scope=Scope.SETTINGS_WRITE)
         before = {}
         for name, value in changes.items():
             if name == "options":
@@ -330,7 +334,8 @@ def custom_field_delete(*, field: CustomField, actor=None) -> None:
     """Delete the definition; values already on tickets stay in their JSON (history)."""
     tenant = field.tenant
     with tenant_scope(tenant):
-        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via="system")
+        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via="system",
+                           scope=Scope.SETTINGS_WRITE)
         audit_record(tenant=tenant, action="custom_field.deleted", actor=actor, actor_label=actor_label(actor),
                      obj=field, before={"key": field.key, "kind": field.kind})
         field.delete()
@@ -364,7 +369,8 @@ def _clean_reason_parent(*, tenant: Tenant, parent: ContactReason | None, reason
 def contact_reason_create(*, tenant: Tenant, name: str, parent: ContactReason | None = None, position: int = 0,
                           actor=None) -> ContactReason:
     with tenant_scope(tenant):
-        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via="system")
+        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via="system",
+                           scope=Scope.SETTINGS_WRITE)
         name = (name or "").strip()
         if not name or len(name) > 120:
             raise ValidationError({"name": [_("Enter a name of 1-120 characters.")]})
@@ -386,7 +392,8 @@ def contact_reason_update(*, reason: ContactReason, name: str | None = None, par
                           actor=None) -> ContactReason:
     tenant = reason.tenant
     with tenant_scope(tenant):
-        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via="system")
+        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via="system",
+                           scope=Scope.SETTINGS_WRITE)
         before = {"name": reason.name, "parent": reason.parent_id, "position": reason.position,
                   "is_active": reason.is_active}
         if name is not None:
@@ -416,7 +423,8 @@ def contact_reason_delete(*, reason: ContactReason, actor=None) -> None:
     """Delete a reason and its sub-reasons; tickets that carried one keep no reason."""
     tenant = reason.tenant
     with tenant_scope(tenant):
-        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via="system")
+        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via="system",
+                           scope=Scope.SETTINGS_WRITE)
         audit_record(tenant=tenant, action="contact_reason.deleted", actor=actor, actor_label=actor_label(actor),
                      obj=reason, before={"name": reason.name, "parent": reason.parent_id})
         reason.delete()

@@ -12,7 +12,7 @@ from helpdesk.people import services as people_services
 from helpdesk.people.models import Team, TeamMember
 from helpdesk.tenancy.context import tenant_scope
 from helpdesk.tenancy.models import Membership, Tenant
-from helpdesk.tenancy.roles import Cap
+from helpdesk.tenancy.roles import Cap, Scope
 from tickets.services.common import actor_label, require_capability
 
 MAX_TEAM_MEMBERS = 500
@@ -52,7 +52,8 @@ def _clean_member_ids(*, tenant: Tenant, user_ids: Iterable[Any]) -> list[int]:
 def team_create(*, tenant: Tenant, actor: Any, name: str, description: str = "",
                 member_ids: Iterable[int] | None = None) -> Team:
     with tenant_scope(tenant):
-        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via="system")
+        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via="system",
+                           scope=Scope.SETTINGS_WRITE)
         name = _clean_name(tenant=tenant, name=name)
         ids = _clean_member_ids(tenant=tenant, user_ids=member_ids or ())
         team = people_services.team_create(tenant=tenant, name=name, description=description or "",
@@ -67,7 +68,8 @@ def team_update(*, team: Team, actor: Any, name: str | None = None, description:
     """Rename, describe, or set the whole member list (``member_ids``) of a team."""
     tenant = team.tenant
     with tenant_scope(tenant):
-        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via="system")
+        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via="system",
+                           scope=Scope.SETTINGS_WRITE)
         before = {"name": team.name, "description": team.description,
                   "members": sorted(TeamMember.objects.filter(team=team).values_list("user_id", flat=True))}
         if name is not None:
@@ -96,7 +98,8 @@ def team_delete(*, team: Team, actor: Any, audit_meta: Mapping[str, Any] | None 
     """Delete a team; its tickets keep their assignee and lose the team."""
     tenant = team.tenant
     with tenant_scope(tenant):
-        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via="system")
+        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via="system",
+                           scope=Scope.SETTINGS_WRITE)
         audit_record(tenant=tenant, action="team.deleted", actor=actor, actor_label=actor_label(actor), obj=team,
                      before={"name": team.name}, **(audit_meta or {}))
         team.delete()

@@ -18,7 +18,7 @@ from helpdesk.people.identities import normalize_email
 from helpdesk.people.models import Contact, ContactIdentity, IdentityKind, Team
 from helpdesk.tenancy.context import dangerously_unscoped, tenant_scope
 from helpdesk.tenancy.models import Tenant
-from helpdesk.tenancy.roles import Cap
+from helpdesk.tenancy.roles import Cap, Scope
 from tickets.hooks import TicketChange, run_ticket_hooks
 from tickets.models import (
     Channel,
@@ -492,7 +492,8 @@ def solved_to_closed_days(*, tenant: Tenant) -> int:
 def ticket_settings_update(*, tenant: Tenant, actor: Any, solved_to_closed_days: int,
                            audit_meta: Mapping[str, Any] | None = None) -> TicketSettings:
     with tenant_scope(tenant):
-        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via=Via.SYSTEM)
+        require_capability(tenant=tenant, actor=actor, capability=Cap.SETTINGS_MANAGE, via=Via.SYSTEM,
+                           scope=Scope.SETTINGS_WRITE)
         if (isinstance(solved_to_closed_days, bool) or not isinstance(solved_to_closed_days, int)
                 or not SOLVED_TO_CLOSED_DAYS_MIN <= solved_to_closed_days <= SOLVED_TO_CLOSED_DAYS_MAX):
             raise ValidationError({"solved_to_closed_days": [

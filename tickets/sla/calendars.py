@@ -24,6 +24,7 @@ from helpdesk.calendars.models import WEEKDAYS, BusinessCalendar, Holiday
 from helpdesk.events.services import event_emit
 from helpdesk.tenancy.context import tenant_scope
 from helpdesk.tenancy.models import Tenant
+from tickets.services.common import require_settings_manage
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 MAX_HOLIDAYS = 500
@@ -183,6 +184,7 @@ def business_hours_create(*, tenant: Tenant, actor: Any, name: str, timezone: st
                           holidays: list | None = None, country_holidays: str | None = None,
                           is_default: bool = False, audit_meta: Mapping[str, Any] | None = None,
                           ) -> BusinessCalendar:
+    require_settings_manage(tenant=tenant, actor=actor)
     zone = clean_timezone(timezone)
     weekly = clean_intervals(intervals)
     explicit = clean_holidays(holidays) if holidays is not None else None
@@ -214,6 +216,7 @@ def business_hours_update(*, calendar: BusinessCalendar, actor: Any, name: str |
     Running SLA timers take the new hours at their ticket's next change (their dues are
     recomputed from their start on every change).
     """
+    require_settings_manage(tenant=calendar.tenant, actor=actor)
     tenant = calendar.tenant
     with transaction.atomic(), tenant_scope(tenant):
         stored = BusinessCalendar.objects.select_for_update().get(pk=calendar.pk)
@@ -250,6 +253,7 @@ def business_hours_update(*, calendar: BusinessCalendar, actor: Any, name: str |
 def business_hours_delete(*, calendar: BusinessCalendar, actor: Any,
                           audit_meta: Mapping[str, Any] | None = None) -> None:
     """Delete a calendar no SLA policy uses (the policies must move off it first)."""
+    require_settings_manage(tenant=calendar.tenant, actor=actor)
     tenant = calendar.tenant
     with transaction.atomic(), tenant_scope(tenant):
         names = list(calendar.sla_policies.values_list("name", flat=True))

@@ -18,6 +18,7 @@ from helpdesk.events.services import event_emit
 from helpdesk.tenancy.context import tenant_scope
 from helpdesk.tenancy.models import Tenant
 from tickets.models import Metric, Priority, SlaPolicy, SlaTarget, SlaTimer, Status, Ticket, TimerStatus
+from tickets.services.common import require_settings_manage
 
 # Statuses a timer may pause in: the unsolved ones (solved and closed stop every timer).
 PAUSABLE_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
@@ -129,6 +130,7 @@ def sla_policy_create(*, tenant: Tenant, actor: Any, name: str, targets: list, p
                       pause_statuses: Any = None, warning_minutes: int = 15, description: str = "",
                       is_active: bool = True, audit_meta: Mapping[str, Any] | None = None) -> SlaPolicy:
     """Create a policy; ``calendar`` None counts calendar hours."""
+    require_settings_manage(tenant=tenant, actor=actor)
     values = {
         "name": _clean_name(name),
         "description": (description or "")[:2000],
@@ -159,6 +161,7 @@ def sla_policy_update(*, policy: SlaPolicy, actor: Any, name: Any = None, target
                       pause_statuses: Any = None, warning_minutes: Any = None, description: Any = None,
                       is_active: Any = None, audit_meta: Mapping[str, Any] | None = None) -> SlaPolicy:
     """Change what is given (None leaves a field alone; ``calendar=None`` means calendar hours)."""
+    require_settings_manage(tenant=policy.tenant, actor=actor)
     tenant = policy.tenant
     updates: dict[str, Any] = {}
     if name is not None:
@@ -200,6 +203,7 @@ def sla_policy_delete(*, policy: SlaPolicy, actor: Any, audit_meta: Mapping[str,
     """Delete a policy. Its finished and breached timers stay for the reports (``policy``
     becomes null); its running ones stop, so the sweep does not flag targets nobody sets
     any more. Tickets that used it match the remaining policies at their next change."""
+    require_settings_manage(tenant=policy.tenant, actor=actor)
     tenant = policy.tenant
     with transaction.atomic(), tenant_scope(tenant):
         data = policy_data(_refresh(policy))

@@ -46,14 +46,24 @@ def policy_rules(policy: SlaPolicy) -> engine.Rules:
     )
 
 
+def sla_timers_prefetch() -> Prefetch:
+    """What ``sla_summary`` and ``sla_badge`` read, into a list (one query for the page)."""
+    return Prefetch("sla_timers", queryset=SlaTimer.objects.order_by("metric", "cycle"), to_attr="sla_timer_list")
+
+
 def with_sla(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """Prefetch what ``sla_summary`` and ``sla_badge`` read (one query for the page)."""
-    return queryset.prefetch_related(Prefetch("sla_timers", queryset=SlaTimer.objects.order_by("metric", "cycle")))
+    return queryset.prefetch_related(sla_timers_prefetch())
+
+
+def ticket_timers(ticket: Ticket) -> list[SlaTimer]:
+    """The ticket's timers: prefetched (``with_sla``, ``with_row_data``), else one query."""
+    prefetched = getattr(ticket, "sla_timer_list", None)
+    return prefetched if prefetched is not None else list(ticket.sla_timers.order_by("metric", "cycle"))
 
 
 def _latest_cycles(ticket: Ticket) -> list[SlaTimer]:
     latest: dict[str, SlaTimer] = {}
-    for timer in ticket.sla_timers.all():
+    for timer in ticket_timers(ticket):
         current = latest.get(timer.metric)
         if current is None or timer.cycle > current.cycle:
             latest[timer.metric] = timer
@@ -63,7 +73,7 @@ def _latest_cycles(ticket: Ticket) -> list[SlaTimer]:
 def sla_summary(ticket: Ticket) -> list[dict[str, Any]]:
     """The ticket's ``sla`` list: the latest cycle of each metric, in metric order.
 
-    Reads ``ticket.sla_timers.all()``: prefetch it (``with_sla``) so lists stay at a
+    Reads ``ticket_timers``: prefetch them (``with_sla``) so lists stay at a
     constant number of queries.
     """
     return [
@@ -87,7 +97,7 @@ def sla_badge(ticket: Ticket, *, now: dt.datetime | None = None) -> dict[str, An
     paused metrics have ``urgency`` ``paused`` and no due instant.
     """
     now = now or timezone.now()
-    running = [t for t in ticket.sla_timers.all() if t.fulfilled_at is None]
+    running = [t for t in ticket_timers(ticket) if t.fulfilled_at is None]
     if not running:
         return None
     breached = [t for t in running if t.status == engine.BREACHED]

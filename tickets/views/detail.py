@@ -16,6 +16,7 @@ from django.views.generic.detail import SingleObjectMixin
 from helpdesk.console.views.base import ConsoleView, TenantObjectMixin
 from helpdesk.tenancy.roles import Cap, role_has
 from tickets.models import Attachment, Message, MessageKind, Metric, Status, Ticket, TimerStatus
+from tickets.selectors import ticket_tags
 from tickets.sla.selectors import sla_summary
 from tickets.views import presenters, queries
 from tickets.views.forms import PropertiesForm, ReplyForm, TimeEntryForm
@@ -128,7 +129,7 @@ class TicketObjectView(TenantObjectMixin, ConsoleView, SingleObjectMixin):
             "other_tickets": other_tickets,
             "followers": [f.user for f in ticket.followers.all()],
             "is_following": queries.is_following(ticket=ticket, user=user),
-            "tags": list(ticket.tags.all()),
+            "tags": ticket_tags(ticket),
             "sla_timers": sla_rows(ticket),
             "sla_badge_template": sla_badge_template(),
             "handle_time": presenters.duration(ticket.handle_seconds),

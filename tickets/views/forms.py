@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import get_language, gettext_lazy as _
 
 from tickets.models import CustomField, CustomFieldKind, Priority, Status, TicketType
+from tickets.selectors import ticket_tags
 from tickets.views.queries import SORTS
 
 MAX_BODY = 50_000
@@ -108,7 +109,7 @@ class PropertiesForm(forms.Form):
             "type": ticket.type,
             "assignee": str(ticket.assignee_id or ""),
             "team": str(ticket.team_id or ""),
-            "tags": ", ".join(t.name for t in ticket.tags.all()),
+            "tags": ", ".join(t.name for t in ticket_tags(ticket)),
             "contact_reason": str(ticket.contact_reason_id or ""),
         }
         values = ticket.custom_fields or {}
@@ -143,7 +144,7 @@ class PropertiesForm(forms.Form):
             value = int(data[name]) if data[name] else None
             if value != getattr(ticket, attr):
                 changes[name] = value
-        current_tags = sorted(t.name for t in ticket.tags.all())
+        current_tags = sorted(t.name for t in ticket_tags(ticket))
         if sorted(data["tags"]) != current_tags:
             changes["tags"] = data["tags"]
         values = ticket.custom_fields or {}

@@ -1,8 +1,11 @@
 """The ticket list: saved views, filters, sort, search, keyset pages, bulk actions."""
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.loader import TemplateDoesNotExist, get_template
 from django.template.response import TemplateResponse
@@ -12,13 +15,16 @@ from django.utils.translation import gettext as _, ngettext
 
 from helpdesk.console.views.base import ConsoleView, TenantObjectMixin
 from helpdesk.tenancy.roles import Cap, role_has
-from tickets.models import Ticket, Via
+from tickets.models import SavedView, Ticket, Via
 from tickets.productivity.bulk import BulkOutcome, tickets_bulk_update
 from tickets.productivity.views import InvalidCursor, saved_view_list, view_counts
 from tickets.views import queries
 from tickets.views.forms import BulkForm, TicketFilterForm
 
 SLA_BADGE_TEMPLATE = "console/tickets/_sla_badge.html"
+# The most rows the live list asks for at once (a page has 50).
+MAX_LIVE_ROWS = 100
+_ID = re.compile(r"[0-9]{1,19}")
 
 
 def sla_badge_template() -> str | None:
@@ -63,20 +69,12 @@ class TicketListView(TenantObjectMixin, ConsoleView):
         if request.GET and not form.is_valid():
             return TemplateResponse(request, self.template_name, context, status=400)
         data = form.cleaned_data if form.is_bound else {}
-        view = data.get("view")
-        chosen = queries.SORTS.get(data.get("sort") or "")
-        if view is None:
-            listed = queries.all_tickets_view(sort=chosen.as_view_sort() if chosen else None)
-        else:
-            listed = queries.with_sort(view, chosen.as_view_sort()) if chosen else view
+        view, listed, q = _listing(data, user=user)
         columns = queries.view_columns(view)
-        q = queries.ticket_filter_q(
-            user=user, statuses=data.get("status") or (), priorities=data.get("priority") or (),
-            assignee=data.get("assignee") or "", team=data.get("team") or "", tag=data.get("tag") or "",
-            search=data.get("q") or "",
-        )
+        params = [(k, v) for k, values in request.GET.lists() if k not in ("after", "ids") for v in values]
         context.update(current_view=view, columns=columns, sort_key=data.get("sort") or "",
-                       filtered=form.is_bound and form.has_filters())
+                       filtered=form.is_bound and form.has_filters(),
+                       rows_url=reverse("tickets:rows") + (f"?{urlencode(params)}" if params else ""))
         try:
             page = queries.ticket_page(view=listed, user=user, q=q, after=data.get("after") or "")
         except InvalidCursor:
@@ -86,7 +84,6 @@ class TicketListView(TenantObjectMixin, ConsoleView):
             # Stored conditions that no longer validate (a field was removed): say so, list nothing.
             context["view_error"] = True
             return TemplateResponse(request, self.template_name, context)
-        params = [(k, v) for k, values in request.GET.lists() if k != "after" for v in values]
         context.update(
             rows=page.tickets,
             next_url=(f"{request.path}?{urlencode(params + [('after', page.next_after)])}"
@@ -94,6 +91,85 @@ class TicketListView(TenantObjectMixin, ConsoleView):
             first_url=f"{request.path}?{urlencode(params)}" if data.get("after") else None,
         )
         return TemplateResponse(request, self.template_name, context)
+
+
+def _listing(data: dict, *, user) -> tuple[SavedView | None, SavedView, Q]:
+    """From the list's cleaned query string: the chosen saved view (None for "All tickets"),
+    the view the selector lists (the chosen one, or its copy in the chosen sort) and the
+    filters on top of it. The list page and its live rows read the same tickets this way."""
+    view = data.get("view")
+    chosen = queries.SORTS.get(data.get("sort") or "")
+    if view is None:
+        listed = queries.all_tickets_view(sort=chosen.as_view_sort() if chosen else None)
+    else:
+        listed = queries.with_sort(view, chosen.as_view_sort()) if chosen else view
+    q = queries.ticket_filter_q(
+        user=user, statuses=data.get("status") or (), priorities=data.get("priority") or (),
+        assignee=data.get("assignee") or "", team=data.get("team") or "", tag=data.get("tag") or "",
+        search=data.get("q") or "",
+    )
+    return view, listed, q
+
+
+def parse_ticket_ids(values: list[str], *, limit: int = MAX_LIVE_ROWS) -> list[int]:
+    """``["1,2", "3"]`` -> ``[1, 2, 3]`` (order kept, no repeats). Raises ValidationError for
+    anything but positive whole numbers, for none at all, and for more than ``limit``."""
+    parts = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    if not parts:
+        raise ValidationError(_("Give the ids of the tickets to show."))
+    if any(not _ID.fullmatch(part) or not 0 < int(part) < 2**63 for part in parts):
+        raise ValidationError(_("Ticket ids are whole numbers separated by commas."))
+    ids = list(dict.fromkeys(int(part) for part in parts))
+    if len(ids) > limit:
+        raise ValidationError(ngettext("At most %(n)d ticket at a time.", "At most %(n)d tickets at a time.", limit)
+                              % {"n": limit})
+    return ids
+
+
+class TicketRowsView(TenantObjectMixin, ConsoleView):
+    """``GET ?ids=1,2,3`` plus the list's own query string (view, filters, sort): the rows of
+    those tickets that are still in that list, rendered as the list renders them.
+
+    The list page asks for them when the websocket says tickets changed, and swaps its rows
+    in place. A ticket that no longer matches, or is not the tenant's (the default manager
+    scopes to the tenant), is simply not in the answer. Bad ids or filters are a 400; the
+    query count does not grow with the number of ids.
+    """
+
+    capability = Cap.TICKETS_VIEW
+    model = Ticket
+    http_method_names = ["get"]
+    template_name = "console/tickets/_rows.html"
+
+    def get(self, request):
+        try:
+            ids = parse_ticket_ids(request.GET.getlist("ids"))
+        except ValidationError as exc:
+            return _rows_error(request, exc.messages)
+        user = request.user
+        form = TicketFilterForm(request.GET, members=queries.assignable_members(), teams=queries.teams(),
+                                views=list(saved_view_list(user=user)))
+        if not form.is_valid():
+            return _rows_error(request, [e for errors in form.errors.values() for e in errors])
+        view, listed, q = _listing(form.cleaned_data, user=user)
+        try:
+            rows = queries.ticket_rows(view=listed, user=user, q=q, ids=ids)
+        except ValidationError:  # stored conditions that no longer validate: the list shows nothing either
+            rows = []
+        response = TemplateResponse(request, self.template_name, {
+            "rows": rows,
+            "columns": queries.view_columns(view),
+            "sla_badge_template": sla_badge_template(),
+            "can_edit": role_has(request.membership.role, Cap.TICKETS_EDIT),
+        })
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+def _rows_error(request, errors: list[str]) -> TemplateResponse:
+    response = TemplateResponse(request, "console/tickets/_rows_error.html", {"errors": errors}, status=400)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _safe_list_url(request, candidate: str | None) -> str:

@@ -43,7 +43,7 @@ from tickets.selectors import (
     ticket_links,
     time_entries,
 )
-from tickets.productivity.views import TicketPage, view_ticket_page
+from tickets.productivity.views import TicketPage, view_ticket_page, view_tickets
 from tickets.services.common import ASSIGNABLE_ROLES
 
 PAGE_SIZE = 50
@@ -150,6 +150,14 @@ def ticket_page(*, view: SavedView, user, q: Q, after: str = "", page_size: int 
         return queryset.filter(q)
 
     return view_ticket_page(view=view, user=user, after=after or None, limit=page_size, queryset_hook=narrow)
+
+
+def ticket_rows(*, view: SavedView, user, q: Q, ids: list[int]) -> list[Ticket]:
+    """Those of ``ids`` that are in ``view`` narrowed by ``q`` now, with the list's row data,
+    in the view's order: what the list page swaps in when tickets it shows change. The same
+    queries whatever the number of ids; the tenant's default manager leaves other tenants'
+    ids out. Raises ValidationError for stored conditions that no longer validate."""
+    return list(view_tickets(view=view, user=user).filter(q, pk__in=ids))
 
 
 # --- people and choices --------------------------------------------------------------------

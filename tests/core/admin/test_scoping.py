@@ -6,12 +6,12 @@ import re
 import pytest
 from django.contrib import admin
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from helpdesk.tenancy.context import dangerously_unscoped
 from helpdesk.tenancy.models import Tenant, TenantOwned
 from tests.core.admin.conftest import make_rows
+from tests.queries import QueryCounter
 
 pytestmark = pytest.mark.django_db
 
@@ -174,11 +174,11 @@ def test_changelist_queries_do_not_grow_with_rows(admin_client, super_client, te
     url = changelist(model)
     for client in (admin_client, super_client):
         client.get(url)
-        with CaptureQueriesContext(connection) as few:
+        with QueryCounter(connection) as few:
             assert client.get(url).status_code == 200
         for number in range(2):
             make_rows(tenant if client is admin_client else other_tenant, suffix=f"-{id(client)}-{number}")
-        with CaptureQueriesContext(connection) as many:
+        with QueryCounter(connection) as many:
             assert client.get(url).status_code == 200
         assert len(many) == len(few), (model, [q["sql"] for q in many.captured_queries])
 

@@ -6,11 +6,11 @@ import re
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from helpdesk.tenancy.resolution import SESSION_TENANT_KEY
 from helpdesk.tenancy.roles import Role
 from tests.factories import MembershipFactory, TenantFactory, UserFactory, agent_in
+from tests.queries import QueryCounter
 
 pytestmark = pytest.mark.django_db
 
@@ -199,7 +199,7 @@ def test_switcher_is_hidden_for_people_in_one_tenant(acme_client, agent):
 
 
 def _count(client, path) -> int:
-    with CaptureQueriesContext(connection) as ctx:
+    with QueryCounter(connection) as ctx:
         assert client.get(path).status_code == 200
     return len(ctx.captured_queries)
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from helpdesk.audit.models import AuditEntry
@@ -11,6 +10,7 @@ from helpdesk.events import webhooks
 from helpdesk.events.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from helpdesk.tenancy.context import tenant_scope
 from helpdesk.tenancy.services import api_key_create
+from tests.queries import QueryCounter
 
 pytestmark = pytest.mark.django_db
 
@@ -204,7 +204,7 @@ def test_list_is_cursor_paginated_newest_first(api_client):
 def test_list_query_count_does_not_grow_with_rows(api_client, tenant, django_assert_num_queries):
     create(api_client)
     api_client.get("/api/v1/webhooks/")  # warm up (the key's last-used stamp)
-    with CaptureQueriesContext(connection) as one_row:
+    with QueryCounter(connection) as one_row:
         assert len(api_client.get("/api/v1/webhooks/").json()["results"]) == 1
     baseline = len(one_row)  # read now: every request resets the connection's query log
     for _ in range(6):
@@ -314,7 +314,7 @@ def test_deliveries_query_count_does_not_grow_with_rows(api_client, tenant, djan
     _a_delivery(tenant, subscription)
     url = f"/api/v1/webhooks/{pk}/deliveries/"
     api_client.get(url)
-    with CaptureQueriesContext(connection) as one_row:
+    with QueryCounter(connection) as one_row:
         assert len(api_client.get(url).json()["results"]) == 1
     baseline = len(one_row)
     assert baseline <= 5  # key, webhook, deliveries with their events, attempts

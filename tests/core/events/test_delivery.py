@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from helpdesk.audit.models import AuditEntry
@@ -15,6 +14,7 @@ from helpdesk.events.models import DeliveryStatus, WebhookDelivery
 from helpdesk.events.tasks import deliver_webhook, retry_due_webhooks
 from helpdesk.tenancy.context import dangerously_unscoped, tenant_scope
 from tests.core.events.conftest import Reply
+from tests.queries import QueryCounter
 
 pytestmark = pytest.mark.django_db
 
@@ -254,7 +254,7 @@ def test_body_is_json_with_non_ascii_data_signed_as_sent(tenant, receiver, allow
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="plans are PostgreSQL's")
 def test_the_retry_sweep_reads_the_partial_index():
     """A range scan of ``delivery_due``: its cost follows the waiting deliveries, not the log."""
-    with CaptureQueriesContext(connection) as queries:
+    with QueryCounter(connection) as queries:
         services.webhook_deliveries_queue_due()
     sweep_sql = next(q["sql"] for q in queries.captured_queries if "FOR UPDATE SKIP LOCKED" in q["sql"])
     with dangerously_unscoped(), transaction.atomic(), connection.cursor() as cursor:

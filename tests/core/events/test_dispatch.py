@@ -10,7 +10,6 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from helpdesk.events import dispatch, registry
@@ -19,6 +18,7 @@ from helpdesk.events.realtime import agents_group
 from helpdesk.events.services import event_emit
 from helpdesk.events.tasks import dispatch_event, redispatch_pending
 from helpdesk.tenancy.context import current_tenant_id, dangerously_unscoped, tenant_scope
+from tests.queries import QueryCounter
 
 pytestmark = pytest.mark.django_db
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks and plans are PostgreSQL's")
@@ -94,7 +94,7 @@ def test_a_batch_is_one_insert_and_one_dispatch_task(tenant, other_tenant, recor
     consumer = recorder()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with transaction.atomic(), tenant_scope(tenant):
-            with CaptureQueriesContext(connection) as inserts:
+            with QueryCounter(connection) as inserts:
                 events = events_emit_many(tenant=tenant, type="tenant.created",
                                           items=[(tenant, {"n": i}) for i in range(25)])
     assert len([q for q in inserts.captured_queries if q["sql"].startswith("INSERT")]) == 1
@@ -237,7 +237,7 @@ def test_the_sweep_is_bounded_and_oldest_first(tenant, recorder):
 def test_the_sweep_reads_the_partial_index(tenant):
     """Its query is a range scan of ``event_undispatched``, whatever the table's size."""
     write_event(tenant, age_seconds=600)
-    with CaptureQueriesContext(connection) as queries:
+    with QueryCounter(connection) as queries:
         dispatch.events_redispatch_pending(grace_seconds=0, batch_size=10)
     sweep_sql = next(q["sql"] for q in queries.captured_queries if "FOR UPDATE SKIP LOCKED" in q["sql"])
     with dangerously_unscoped(), transaction.atomic(), connection.cursor() as cursor:

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from helpdesk.audit.models import AuditEntry
 from helpdesk.tenancy.context import tenant_scope
 from helpdesk.tenancy.roles import Role
 from tests.factories import agent_in
+from tests.queries import QueryCounter
 from tests.tickets.factories import (
     AutomationFactory,
     NotificationFactory,
@@ -136,7 +136,7 @@ def test_another_tenants_rules_are_404(api_client, other_tenant):
 
 def test_listing_costs_the_same_for_3_or_30_rules(api_client, tenant):
     def count(url):
-        with CaptureQueriesContext(connection) as queries:
+        with QueryCounter(connection) as queries:
             assert api_client.get(url).status_code == 200
         return len(queries)
 
@@ -205,7 +205,7 @@ def test_notification_list_queries_do_not_grow(session, tenant, agent):
     client = session(agent)
 
     def count():
-        with CaptureQueriesContext(connection) as queries:
+        with QueryCounter(connection) as queries:
             assert client.get(NOTIFICATIONS, **HOST).status_code == 200
         return len(queries)
 

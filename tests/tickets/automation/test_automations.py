@@ -7,11 +7,11 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from helpdesk.tenancy.context import tenant_scope
 from tests.tickets.factories import TicketFactory
+from tests.queries import QueryCounter
 from tickets.automation.automations import automation_create, automations_run
 from tickets.models import AutomationRun, Message, MessageKind, Status, Ticket, Via
 
@@ -109,7 +109,7 @@ def test_closed_and_inactive_are_skipped_and_batches_are_bounded(tenant, pending
 
 def test_finding_candidates_costs_the_same_whatever_the_tickets_that_do_not_match(tenant, pending_rules):
     def queries_for_a_run():
-        with tenant_scope(tenant), CaptureQueriesContext(connection) as queries:
+        with tenant_scope(tenant), QueryCounter(connection) as queries:
             automations_run(tenant=tenant)
         return len(queries)
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from helpdesk.tenancy.context import tenant_scope
 from tests.tickets.factories import NotificationFactory, TicketFactory
+from tests.queries import QueryCounter
 from tickets.models import Notification, NotificationPreference
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ def test_queries_do_not_grow_with_the_list(client, tenant, agent):
     client.get(URL, **HOST)
 
     def count():
-        with CaptureQueriesContext(connection) as queries:
+        with QueryCounter(connection) as queries:
             assert client.get(URL, **HOST).status_code == 200
         return len(queries)
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from helpdesk.events.models import Event
 from helpdesk.tenancy.context import tenant_scope
 from helpdesk.tenancy.roles import Role
 from tests.factories import TeamFactory
 from tests.tickets.factories import TeamRoutingFactory, TicketFactory
+from tests.queries import QueryCounter
 from tickets.automation.routing_service import team_candidates, ticket_route, tickets_reroute_for_away_agent
 from tickets.models import AgentProfile, AgentStatus, Message, MessageKind, Status, TeamRouting, Via
 
@@ -100,7 +100,7 @@ def test_candidates_are_read_in_one_query_whatever_the_team_size(tenant, routed_
     for _ in range(6):
         user = make_agent(team=routed_team)
         TicketFactory(tenant=tenant, assignee=user, status=Status.OPEN)
-    with tenant_scope(tenant), CaptureQueriesContext(connection) as queries:
+    with tenant_scope(tenant), QueryCounter(connection) as queries:
         candidates = team_candidates(tenant=tenant, team_id=routed_team.pk)
     assert len(candidates) == 6 and all(c.open_count == 1 for c in candidates)
     assert len(queries) == 1

@@ -6,7 +6,6 @@ import re
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from helpdesk.tenancy.context import tenant_scope
@@ -14,6 +13,7 @@ from helpdesk.tenancy.roles import Role
 from tests.factories import TeamFactory, agent_in
 from tests.tickets.console.conftest import OTHER_HOST, client_for, make_ticket
 from tests.tickets.factories import AttachmentFactory, MessageFactory, SlaTimerFactory, TicketFactory
+from tests.queries import QueryCounter
 from tickets.models import Message, MessageKind, Status
 
 pytestmark = pytest.mark.django_db
@@ -123,10 +123,10 @@ def test_the_page_costs_the_same_number_of_queries_for_5_or_50_entries(agent_cli
 
     add(3, 1)
     page(agent_client, ticket)
-    with CaptureQueriesContext(connection) as small:
+    with QueryCounter(connection) as small:
         assert page(agent_client, ticket).status_code == 200
     add(45, 2)
-    with CaptureQueriesContext(connection) as large:
+    with QueryCounter(connection) as large:
         response = page(agent_client, ticket)
     assert response.content.decode().count('class="entry entry-') == 50
     assert len(large.captured_queries) == len(small.captured_queries)

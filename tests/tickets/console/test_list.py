@@ -5,13 +5,13 @@ import re
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from helpdesk.tenancy.context import tenant_scope
 from helpdesk.tenancy.roles import Role
 from tests.factories import ContactFactory, ContactIdentityFactory, TeamFactory, agent_in
 from tests.tickets.console.conftest import OTHER_HOST, client_for, make_ticket
 from tests.tickets.factories import SavedViewFactory, TagFactory, TicketTagFactory
+from tests.queries import QueryCounter
 from tickets.models import Status, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +108,7 @@ def test_sorting_comes_from_the_allowlist(agent_client, tenant):
 
 def test_pages_follow_a_cursor_without_counting_the_table(agent_client, tenant):
     made = [make_ticket(tenant) for _ in range(53)]
-    with CaptureQueriesContext(connection) as queries:
+    with QueryCounter(connection) as queries:
         first = agent_client.get(LIST, {"sort": "-number"})
     assert first.status_code == 200
     page = numbers(first)
@@ -137,11 +137,11 @@ def test_the_page_costs_the_same_number_of_queries_for_3_or_40_rows(agent_client
                                                                     "assignee", "team", "sla_next_due_at"])
     add(3)
     agent_client.get(LIST)  # warm the session and caches
-    with CaptureQueriesContext(connection) as small:
+    with QueryCounter(connection) as small:
         response = agent_client.get(LIST, {"view": view.pk})
     assert len(numbers(response)) == 3
     add(37)
-    with CaptureQueriesContext(connection) as large:
+    with QueryCounter(connection) as large:
         response = agent_client.get(LIST, {"view": view.pk})
     assert len(numbers(response)) == 40
     assert len(large.captured_queries) == len(small.captured_queries)

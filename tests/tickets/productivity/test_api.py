@@ -3,7 +3,6 @@ import datetime as dt
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from helpdesk.tenancy.context import tenant_scope
@@ -11,6 +10,7 @@ from helpdesk.tenancy.roles import Role
 from tests.factories import ContactFactory, agent_in
 from tests.tickets.factories import MacroFactory, SavedViewFactory, TagFactory, TicketFactory, TicketTagFactory
 from tests.tickets.productivity.conftest import session_client
+from tests.queries import QueryCounter
 from tickets.models import Macro, Message, MessageKind, SavedView, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -157,10 +157,10 @@ def test_view_ticket_list_queries_are_constant(api_client, tenant):
     view = SavedViewFactory(tenant=tenant, conditions={})
     _tickets(tenant, 2)
     api_client.get("/api/v1/views/")  # the key's first use of the minute records last_used_at
-    with CaptureQueriesContext(connection) as few:
+    with QueryCounter(connection) as few:
         assert len(api_client.get(f"/api/v1/views/{view.pk}/tickets/").json()["results"]) == 2
     _tickets(tenant, 15, requester=ContactFactory(tenant=tenant))
-    with CaptureQueriesContext(connection) as many:
+    with QueryCounter(connection) as many:
         assert len(api_client.get(f"/api/v1/views/{view.pk}/tickets/").json()["results"]) == 17
     assert len(many) == len(few)
 
@@ -180,13 +180,13 @@ def test_list_queries_are_constant(api_client, tenant):
     SavedViewFactory(tenant=tenant)
     MacroFactory(tenant=tenant)
     api_client.get("/api/v1/views/")  # the key's first use of the minute records last_used_at
-    with CaptureQueriesContext(connection) as few:
+    with QueryCounter(connection) as few:
         api_client.get("/api/v1/views/")
         api_client.get("/api/v1/macros/")
     for _ in range(8):
         SavedViewFactory(tenant=tenant)
         MacroFactory(tenant=tenant)
-    with CaptureQueriesContext(connection) as many:
+    with QueryCounter(connection) as many:
         assert len(api_client.get("/api/v1/views/").json()["results"]) == 9
         assert len(api_client.get("/api/v1/macros/").json()["results"]) == 9
     assert len(many) == len(few)

@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -15,6 +14,7 @@ from helpdesk.calendars.models import BusinessCalendar, Holiday
 from helpdesk.tenancy.context import tenant_scope
 from helpdesk.tenancy.services import api_key_create
 from tickets.models import SlaPolicy
+from tests.queries import QueryCounter
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.tickets.sla.urls")]
 
@@ -117,7 +117,7 @@ def test_business_hours_of_another_tenant_are_not_found(api_client, other_api_cl
 def test_business_hours_list_query_count_does_not_grow(api_client, tenant, django_assert_num_queries):
     make_hours(api_client, holidays=[{"date": "2025-12-25"}])
     api_client.get(HOURS)
-    with CaptureQueriesContext(connection) as one:
+    with QueryCounter(connection) as one:
         assert len(api_client.get(HOURS).json()["results"]) == 1
     baseline = len(one)
     for i in range(5):
@@ -199,7 +199,7 @@ def test_policy_update_replaces_targets_and_changes_calendar(api_client, tenant)
 def test_policies_list_in_position_order_with_constant_queries(api_client, tenant, django_assert_num_queries):
     make_policy(api_client, name="Last", position=9)
     api_client.get(POLICIES)
-    with CaptureQueriesContext(connection) as one:
+    with QueryCounter(connection) as one:
         assert len(api_client.get(POLICIES).json()["results"]) == 1
     baseline = len(one)
     make_policy(api_client, name="First", position=0)

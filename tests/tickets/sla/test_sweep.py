@@ -7,12 +7,12 @@ import time
 
 import pytest
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
 
 from helpdesk.events.models import Event
 from helpdesk.tenancy.context import dangerously_unscoped, tenant_scope
 from tests.factories import TenantFactory
 from tests.tickets.factories import SlaTimerFactory, TicketFactory
+from tests.queries import QueryCounter
 from tickets.models import SlaTimer, Ticket
 from tickets.sla.sweep import sla_sweep
 
@@ -101,7 +101,7 @@ def test_bounded_batches_take_everything_due(tenant):
 
 
 def _sweep_queries(now) -> int:
-    with CaptureQueriesContext(connection) as queries:
+    with QueryCounter(connection) as queries:
         sla_sweep(now=now)
     return len(queries.captured_queries)
 
@@ -127,7 +127,7 @@ def test_query_count_does_not_grow_with_tickets_not_due(tenant):
 def test_the_sweep_is_a_range_scan_of_its_partial_index(tenant, index, marker):
     timer(tenant, due=NOW - M)
     timer(tenant, due=NOW + 10 * M, metric="resolution")
-    with CaptureQueriesContext(connection) as queries:
+    with QueryCounter(connection) as queries:
         sla_sweep(now=NOW)
     sql = next(q["sql"] for q in queries.captured_queries
                if "FOR UPDATE" in q["sql"] and "SKIP LOCKED" in q["sql"] and marker in q["sql"])
