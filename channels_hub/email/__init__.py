@@ -14,13 +14,4 @@ from .parsing import (
     subject_with_token,
 )
 
-__all__ = [
-    "Address",
-    "Bounce",
-    "ParsedAttachment",
-    "ParsedEmail",
-    "normalize_message_id",
-    "parse_email",
-    "subject_token",
-    "subject_with_token",
-]
+from .parsing import __all__  # noqa: E402,F401 - the public names, kept in one place

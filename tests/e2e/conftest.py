@@ -127,6 +127,13 @@ def asgi_server(transactional_db, settings):
         _wait_for_other_sessions_to_leave(connection)
 
 
+@pytest.fixture
+def eager_server(request, monkeypatch):
+    """``asgi_server`` with Celery eager, so committed events are dispatched (and pushed) at once."""
+    monkeypatch.setenv("CELERY_TASK_ALWAYS_EAGER", "1")
+    return request.getfixturevalue("asgi_server")
+
+
 def _wait_for_other_sessions_to_leave(connection, seconds: float = 10) -> None:
     """The server's database sessions end a moment after it exits; the test database's
     flush and drop fail while they linger."""

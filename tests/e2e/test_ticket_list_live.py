@@ -26,13 +26,6 @@ NO_PAGE_OVERFLOW = "document.documentElement.scrollWidth <= document.documentEle
 
 
 @pytest.fixture
-def server(request, monkeypatch):
-    """daphne with Celery eager, so committed events are dispatched (and pushed) at once."""
-    monkeypatch.setenv("CELERY_TASK_ALWAYS_EAGER", "1")
-    return request.getfixturevalue("asgi_server")
-
-
-@pytest.fixture
 def desk(db):
     """Acme with two agents, a view of unsolved tickets and two tickets from Grace (factories:
     nothing is pushed while the browser's loop holds this thread)."""
@@ -84,10 +77,10 @@ def open_list(context, base: str, path: str = "/console/tickets/"):
     return page
 
 
-def test_a_changed_ticket_updates_its_row_in_place(browser, server, desk):
+def test_a_changed_ticket_updates_its_row_in_place(browser, eager_server, desk):
     from tickets.services import ticket_update
 
-    base = f"http://acme.localhost:{server}"
+    base = f"http://acme.localhost:{eager_server}"
     context = signed_in(browser, desk["ada"], base)
     try:
         ada = open_list(context, base)
@@ -121,10 +114,10 @@ def test_a_changed_ticket_updates_its_row_in_place(browser, server, desk):
         context.close()
 
 
-def test_tickets_leaving_or_joining_the_view_are_announced_not_moved(browser, server, desk):
+def test_tickets_leaving_or_joining_the_view_are_announced_not_moved(browser, eager_server, desk):
     from tickets.services import ticket_create, ticket_update
 
-    base = f"http://acme.localhost:{server}"
+    base = f"http://acme.localhost:{eager_server}"
     context = signed_in(browser, desk["ada"], base)
     try:
         ada = open_list(context, base, f"/console/tickets/?view={desk['view'].pk}")
@@ -157,7 +150,7 @@ def test_tickets_leaving_or_joining_the_view_are_announced_not_moved(browser, se
         context.close()
 
 
-def test_the_list_fits_a_1280_pixel_screen(browser, server, desk):
+def test_the_list_fits_a_1280_pixel_screen(browser, eager_server, desk):
     from helpdesk.tenancy.context import tenant_scope
     from tickets.services import ticket_create
     from tickets.sla.defaults import sla_defaults_create
@@ -172,7 +165,7 @@ def test_the_list_fits_a_1280_pixel_screen(browser, server, desk):
                       requester=desk["grace"], priority=Priority.HIGH, assignee=desk["bob"], team=team)
 
     elsewhere(everyday_ticket)
-    base = f"http://acme.localhost:{server}"
+    base = f"http://acme.localhost:{eager_server}"
     context = signed_in(browser, desk["ada"], base)
     try:
         page = context.new_page()

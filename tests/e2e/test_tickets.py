@@ -21,13 +21,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def server(request, monkeypatch):
-    """daphne with Celery eager, so committed events are dispatched (and pushed) at once."""
-    monkeypatch.setenv("CELERY_TASK_ALWAYS_EAGER", "1")
-    return request.getfixturevalue("asgi_server")
-
-
-@pytest.fixture
 def desk(db):
     """Acme with two agents, a shared view, a macro and a ticket from Grace (made with factories:
     services would push events from this thread, which Playwright's loop occupies)."""
@@ -62,8 +55,8 @@ def signed_in(browser, user, base: str):
     return context
 
 
-def test_an_agent_works_a_ticket_with_a_colleague_nearby(browser, server, desk):
-    base = f"http://acme.localhost:{server}"
+def test_an_agent_works_a_ticket_with_a_colleague_nearby(browser, eager_server, desk):
+    base = f"http://acme.localhost:{eager_server}"
     ticket = desk["ticket"]
     ada_context = signed_in(browser, desk["ada"], base)
     bob_context = signed_in(browser, desk["bob"], base)
