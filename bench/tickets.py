@@ -95,7 +95,8 @@ def generate(tenant, *, tickets: int, agents: list, now: dt.datetime) -> dict:
                   for i, tid in enumerate(open_ids)]
         SlaTimer.objects.bulk_create(timers, batch_size=BATCH)
     with connection.cursor() as cursor:
-        for table in ("tickets_ticket", "tickets_message", "tickets_slatimer", "people_contact"):
+        for table in ("tickets_ticket", "tickets_message", "tickets_slatimer", "tickets_tickettag", "people_contact",
+                      "people_contactidentity"):
             cursor.execute(f"ANALYZE {table}")
     print(f"generated {tickets:,} tickets, {tickets + 49:,} messages, {len(timers):,} SLA timers "
           f"in {time.perf_counter() - started:.1f} s")

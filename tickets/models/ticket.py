@@ -252,6 +252,9 @@ class Ticket(TenantOwned):
                          condition=Q(sla_next_due_at__isnull=False)),
             models.Index(fields=["status", "solved_at"], name="ticket_solved_to_close",
                          condition=Q(status="solved")),
+            # The default "Unassigned tickets" view: its rows in its order, nothing else.
+            models.Index(fields=["tenant", "-updated_at", "-id"], name="ticket_tenant_unassigned",
+                         condition=Q(assignee__isnull=True, status__in=list(UNSOLVED_STATUSES))),
             models.Index(fields=["tenant", "problem"], name="ticket_tenant_problem",
                          condition=Q(problem__isnull=False)),
             models.Index(fields=["tenant", "merged_into"], name="ticket_tenant_merged_into",

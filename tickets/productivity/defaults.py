@@ -11,11 +11,12 @@ from django.utils.translation import gettext, gettext_noop
 
 from helpdesk.tenancy.models import Tenant
 from tickets.models import Macro, SavedView, Status
+from tickets.models.ticket import UNSOLVED_STATUSES
 from tickets.productivity.macros import macro_create
 from tickets.productivity.placeholders import language_codes
 from tickets.productivity.views import saved_view_create
 
-UNSOLVED = [Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD]
+UNSOLVED = list(UNSOLVED_STATUSES)  # the partial index ticket_tenant_unassigned holds these
 
 # (key, name, conditions, columns, sort). Names are msgids, translated at creation.
 DEFAULT_VIEWS: list[tuple[str, str, dict, list[str], list[dict]]] = [
