@@ -100,11 +100,17 @@ def events_emit_many(*, tenant: Tenant, type: str, items: list[tuple[Any, dict]]
               actor_id=getattr(actor, "pk", None), payload=payload or {})
         for subject, payload in items
     ])
+    events_queue_dispatch(tenant_id=tenant.pk, event_ids=[event.pk for event in events])
+    return events
+
+
+def events_queue_dispatch(*, tenant_id: int, event_ids: list[int]) -> None:
+    """After commit, one dispatch task for events of one tenant that were written in bulk
+    (``events_emit_many``, or a sweep's own ``INSERT … SELECT``)."""
     from helpdesk.events.dispatch import queue_dispatch_many
 
-    ids = [event.pk for event in events]
-    transaction.on_commit(lambda: queue_dispatch_many(tenant_id=tenant.pk, event_ids=ids), robust=True)
-    return events
+    ids = list(event_ids)
+    transaction.on_commit(lambda: queue_dispatch_many(tenant_id=tenant_id, event_ids=ids), robust=True)
 
 
 # --- subscriptions --------------------------------------------------------------------

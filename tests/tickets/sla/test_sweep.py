@@ -122,7 +122,7 @@ def test_query_count_does_not_grow_with_tickets_not_due(tenant):
 
 
 @postgres_only
-@pytest.mark.parametrize("index,marker", [("slatimer_breach_due", '"breached_at" IS NULL'),
+@pytest.mark.parametrize("index,marker", [("slatimer_breach_due", "breached_at IS NULL"),
                                           ("slatimer_warn_due", '"warned_at" IS NULL')])
 def test_the_sweep_is_a_range_scan_of_its_partial_index(tenant, index, marker):
     timer(tenant, due=NOW - M)
@@ -157,6 +157,13 @@ def test_two_sweeps_at_the_same_time_flag_each_breach_and_warning_once(monkeypat
         return tenants(ids)
 
     monkeypatch.setattr(sweep_module, "_tenants", slow_tenants)
+    queue = sweep_module.events_queue_dispatch
+
+    def slow_queue(**kwargs):  # the PostgreSQL breach batch, after its one statement
+        time.sleep(0.2)
+        return queue(**kwargs)
+
+    monkeypatch.setattr(sweep_module, "events_queue_dispatch", slow_queue)
 
     def sweep():
         try:
@@ -226,3 +233,27 @@ def test_the_beat_task_runs_the_sweep_every_minute(tenant, settings):
     row = timer(tenant, due=dt.datetime.now(UTC) - M)
     assert task.delay().get() == {"breached": 1, "warned": 0}
     assert reload(row).status == "breached"
+
+
+@pytest.mark.parametrize("path", ["database", "orm"])
+def test_both_breach_paths_write_the_same_rows_and_events(tenant, monkeypatch, path):
+    """PostgreSQL flags a batch in one statement; the ORM path (SQLite) does it in steps.
+    Both flag the timer and ticket and write ``sla_event_payload``'s payload, microseconds
+    and all."""
+    from tickets.sla import sweep as sweep_module
+
+    if path == "orm":
+        monkeypatch.setattr(sweep_module, "_breach_batch_postgresql", sweep_module._breach_batch_orm)
+    elif connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    due = NOW - 5 * M + dt.timedelta(microseconds=1500)
+    row = timer(tenant, due=due)
+    on_the_hour = timer(tenant, due=NOW - 60 * M, metric="resolution")
+    assert sla_sweep(now=NOW).breached == 2
+    assert reload(row).status == "breached" and reload(row).breached_at == due
+    assert reload(row.ticket).sla_breached and reload(on_the_hour.ticket).sla_breached
+    payloads = {e.payload["metric"]: e.payload for e in events("sla.breach")}
+    assert payloads["first_reply"] == {"ticket_id": row.ticket_id, "number": reload(row.ticket).number,
+                                       "metric": "first_reply", "due_at": due.isoformat(), "assignee_id": None}
+    assert payloads["resolution"]["due_at"] == (NOW - 60 * M).isoformat()
+    assert {e.subject_id for e in events("sla.breach")} == {str(row.ticket_id), str(on_the_hour.ticket_id)}
