@@ -15,9 +15,9 @@ overdue timers itself (and emits their breach), or the next sweep takes it. The 
 never waits for a lock, so it cannot deadlock with a ticket service. ``sla_next_due_at``
 is not touched: a breached cycle keeps counting in it until fulfilled (``engine.next_due``).
 
-On PostgreSQL a breach batch is one statement (``_BREACH_BATCH_SQL``: lock, flag timers and
-tickets, insert the events, return their ids); elsewhere the same steps go through the
-ORM. ``tests/tickets/sla/test_sweep.py`` holds both to the same rows and payloads.
+On PostgreSQL a batch is one statement (``_BREACH_BATCH_SQL``: lock, flag timers and
+tickets, insert the events, return their ids; ``_WARN_BATCH_SQL`` likewise); elsewhere the
+same steps go through the ORM. ``tests/tickets/sla/test_sweep.py`` holds both to the same rows and payloads.
 
 Breach: the status is active and ``due_at`` is before now (SPEC §2.2: "now > due_at");
 ``breached_at`` is ``due_at``, the instant the target was missed, whatever the sweep's lag.
@@ -77,10 +77,26 @@ def _tenants(ids) -> dict[int, Tenant]:
     return Tenant.objects.in_bulk(set(ids))
 
 
-# PostgreSQL: the whole breach batch is one statement, so neither the timers nor their
-# events pass through Python (building a thousand model instances and dumping them for
-# the INSERT cost as much as the writes). The payload is ``sla_event_payload``'s, built by
-# the database: ``due_at`` as Python's ``isoformat()`` of a UTC instant.
+# PostgreSQL: a whole batch is one statement, so neither the timers nor their events pass
+# through Python (building a thousand model instances and dumping them for the INSERT cost
+# as much as the writes). The payload is ``sla_event_payload``'s, built by the database:
+# ``due_at`` as Python's ``isoformat()`` of a UTC instant.
+_EVENTS_FROM_DUE = """
+INSERT INTO events_event (tenant_id, type, subject_type, subject_id, actor_id, payload, created_at,
+                          dispatched_at, dispatch_attempts, handled_by, dispatch_error)
+SELECT due.tenant_id, %(type)s, %(subject_type)s, due.ticket_id::text, NULL,
+       jsonb_build_object(
+           'ticket_id', due.ticket_id, 'number', due.number, 'metric', due.metric,
+           'due_at', to_char(due.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+                     || CASE WHEN to_char(due.due_at AT TIME ZONE 'UTC', 'US') = '000000' THEN ''
+                             ELSE '.' || to_char(due.due_at AT TIME ZONE 'UTC', 'US') END
+                     || '+00:00',
+           'assignee_id', due.assignee_id),
+       %(created_at)s, NULL, 0, '[]'::jsonb, ''
+FROM due ORDER BY due.due_at, due.id
+RETURNING id, tenant_id
+"""
+
 _BREACH_BATCH_SQL = """
 WITH due AS (
     SELECT s.id, s.tenant_id, s.ticket_id, s.metric, s.due_at, t.number, t.assignee_id
@@ -98,33 +114,40 @@ WITH due AS (
     FROM (SELECT DISTINCT ticket_id FROM due) d
     WHERE t.id = d.ticket_id AND NOT t.sla_breached
     RETURNING t.id
-)
-INSERT INTO events_event (tenant_id, type, subject_type, subject_id, actor_id, payload, created_at,
-                          dispatched_at, dispatch_attempts, handled_by, dispatch_error)
-SELECT due.tenant_id, %(type)s, %(subject_type)s, due.ticket_id::text, NULL,
-       jsonb_build_object(
-           'ticket_id', due.ticket_id, 'number', due.number, 'metric', due.metric,
-           'due_at', to_char(due.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
-                     || CASE WHEN to_char(due.due_at AT TIME ZONE 'UTC', 'US') = '000000' THEN ''
-                             ELSE '.' || to_char(due.due_at AT TIME ZONE 'UTC', 'US') END
-                     || '+00:00',
-           'assignee_id', due.assignee_id),
-       %(created_at)s, NULL, 0, '[]'::jsonb, ''
-FROM due ORDER BY due.due_at, due.id
-RETURNING id, tenant_id
-"""
+)""" + _EVENTS_FROM_DUE
+
+# Warnings lock their timers only: the ticket row is not written.
+_WARN_BATCH_SQL = """
+WITH due AS (
+    SELECT s.id, s.tenant_id, s.ticket_id, s.metric, s.due_at, t.number, t.assignee_id
+    FROM tickets_slatimer s JOIN tickets_ticket t ON t.id = s.ticket_id
+    WHERE s.status = 'active' AND s.warned_at IS NULL AND s.warn_at <= %(now)s
+    ORDER BY s.warn_at
+    LIMIT %(limit)s
+    FOR UPDATE OF s SKIP LOCKED
+), flagged AS (
+    UPDATE tickets_slatimer s SET warned_at = %(now)s
+    FROM due WHERE s.id = due.id
+    RETURNING s.id
+)""" + _EVENTS_FROM_DUE
 
 
 def _breach_batch(*, now: dt.datetime, batch_size: int) -> int:
     if connection.vendor == "postgresql":
-        return _breach_batch_postgresql(now=now, batch_size=batch_size)
+        return _batch_postgresql(_BREACH_BATCH_SQL, "sla.breach", now=now, batch_size=batch_size)
     return _breach_batch_orm(now=now, batch_size=batch_size)
 
 
-def _breach_batch_postgresql(*, now: dt.datetime, batch_size: int) -> int:
+def _warn_batch(*, now: dt.datetime, batch_size: int) -> int:
+    if connection.vendor == "postgresql":
+        return _batch_postgresql(_WARN_BATCH_SQL, "sla.warning", now=now, batch_size=batch_size)
+    return _warn_batch_orm(now=now, batch_size=batch_size)
+
+
+def _batch_postgresql(sql: str, type: str, *, now: dt.datetime, batch_size: int) -> int:
     with dangerously_unscoped(), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_BREACH_BATCH_SQL, {"now": now, "limit": batch_size, "type": "sla.breach",
-                                           "subject_type": Ticket._meta.label_lower, "created_at": timezone.now()})
+        cursor.execute(sql, {"now": now, "limit": batch_size, "type": type,
+                             "subject_type": Ticket._meta.label_lower, "created_at": timezone.now()})
         rows = cursor.fetchall()
         by_tenant: dict[int, list[int]] = {}
         for event_id, tenant_id in rows:
@@ -156,7 +179,7 @@ def _breach_batch_orm(*, now: dt.datetime, batch_size: int) -> int:
         return len(timers)
 
 
-def _warn_batch(*, now: dt.datetime, batch_size: int) -> int:
+def _warn_batch_orm(*, now: dt.datetime, batch_size: int) -> int:
     with dangerously_unscoped(), transaction.atomic():
         timers = list(
             SlaTimer.unscoped.select_for_update(skip_locked=True, of=("self",))

@@ -123,7 +123,7 @@ def test_query_count_does_not_grow_with_tickets_not_due(tenant):
 
 @postgres_only
 @pytest.mark.parametrize("index,marker", [("slatimer_breach_due", "breached_at IS NULL"),
-                                          ("slatimer_warn_due", '"warned_at" IS NULL')])
+                                          ("slatimer_warn_due", "warned_at IS NULL")])
 def test_the_sweep_is_a_range_scan_of_its_partial_index(tenant, index, marker):
     timer(tenant, due=NOW - M)
     timer(tenant, due=NOW + 10 * M, metric="resolution")
@@ -236,24 +236,33 @@ def test_the_beat_task_runs_the_sweep_every_minute(tenant, settings):
 
 
 @pytest.mark.parametrize("path", ["database", "orm"])
-def test_both_breach_paths_write_the_same_rows_and_events(tenant, monkeypatch, path):
+def test_both_paths_write_the_same_rows_and_events(tenant, monkeypatch, path):
     """PostgreSQL flags a batch in one statement; the ORM path (SQLite) does it in steps.
-    Both flag the timer and ticket and write ``sla_event_payload``'s payload, microseconds
-    and all."""
+    Both flag timers and tickets and write ``sla_event_payload``'s payload, microseconds
+    and all, for breaches and warnings."""
     from tickets.sla import sweep as sweep_module
 
     if path == "orm":
-        monkeypatch.setattr(sweep_module, "_breach_batch_postgresql", sweep_module._breach_batch_orm)
+        monkeypatch.setattr(sweep_module, "_batch_postgresql",
+                            lambda sql, type, **kw: (sweep_module._breach_batch_orm if type == "sla.breach"
+                                                     else sweep_module._warn_batch_orm)(**kw))
     elif connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL")
     due = NOW - 5 * M + dt.timedelta(microseconds=1500)
     row = timer(tenant, due=due)
     on_the_hour = timer(tenant, due=NOW - 60 * M, metric="resolution")
-    assert sla_sweep(now=NOW).breached == 2
+    soon = timer(tenant, due=NOW + 10 * M + dt.timedelta(microseconds=7), metric="next_reply")
+    result = sla_sweep(now=NOW)
+    assert (result.breached, result.warned) == (2, 1)
     assert reload(row).status == "breached" and reload(row).breached_at == due
     assert reload(row.ticket).sla_breached and reload(on_the_hour.ticket).sla_breached
+    assert reload(soon).warned_at == NOW and not reload(soon.ticket).sla_breached
     payloads = {e.payload["metric"]: e.payload for e in events("sla.breach")}
     assert payloads["first_reply"] == {"ticket_id": row.ticket_id, "number": reload(row.ticket).number,
                                        "metric": "first_reply", "due_at": due.isoformat(), "assignee_id": None}
     assert payloads["resolution"]["due_at"] == (NOW - 60 * M).isoformat()
     assert {e.subject_id for e in events("sla.breach")} == {str(row.ticket_id), str(on_the_hour.ticket_id)}
+    [warning] = events("sla.warning")
+    assert warning.payload == {"ticket_id": soon.ticket_id, "number": reload(soon.ticket).number,
+                               "metric": "next_reply", "due_at": soon.due_at.isoformat(), "assignee_id": None}
+    assert sla_sweep(now=NOW) == sweep_module.SweepResult()  # each once
