@@ -13,9 +13,8 @@ import pytest
 from django.db import connection
 from playwright.sync_api import expect
 
-from helpdesk.tenancy.roles import Role
-from tests.e2e.test_tickets import signed_in
-from tests.factories import ContactFactory, ContactIdentityFactory, TeamFactory, TenantFactory, agent_in
+from tests.e2e.helpers import acme_desk, signed_in
+from tests.factories import ContactFactory, TeamFactory
 from tests.tickets.factories import SavedViewFactory, TagFactory, TicketFactory, TicketTagFactory
 from tickets.models import Priority, Status, Via
 
@@ -29,22 +28,13 @@ NO_PAGE_OVERFLOW = "document.documentElement.scrollWidth <= document.documentEle
 def desk(db):
     """Acme with two agents, a view of unsolved tickets and two tickets from Grace (factories:
     nothing is pushed while the browser's loop holds this thread)."""
-    acme = TenantFactory(slug="acme", name="Acme Ltd")
-    ada = agent_in(acme, role=Role.AGENT, email="ada@acme.test")
-    bob = agent_in(acme, role=Role.AGENT, email="bob@acme.test")
-    for person, name in ((ada, "Ada Lovelace"), (bob, "Bob Marley")):
-        person.full_name = name
-        person.save()
-    grace = ContactFactory(tenant=acme, name="Grace Hopper")
-    ContactIdentityFactory(tenant=acme, contact=grace, value="grace@customer.example")
-    unsolved = SavedViewFactory(tenant=acme, name="Unsolved tickets", position=1,
-                                conditions={"all": [{"field": "status", "operator": "in", "value": ["new", "open"]}]})
+    desk = acme_desk()
+    acme, grace = desk["tenant"], desk["grace"]
     parcel = TicketFactory(tenant=acme, number=42, subject="My parcel never arrived", requester=grace,
                            status=Status.OPEN, priority=Priority.NORMAL)
     invoice = TicketFactory(tenant=acme, number=43, subject="Invoice copy", requester=grace,
                             status=Status.OPEN, priority=Priority.LOW)
-    return {"tenant": acme, "ada": ada, "bob": bob, "grace": grace, "view": unsolved, "parcel": parcel,
-            "invoice": invoice}
+    return {**desk, "parcel": parcel, "invoice": invoice}
 
 
 def elsewhere(work) -> None:

@@ -8,13 +8,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
 from helpdesk.tenancy.context import tenant_scope
-from helpdesk.tenancy.roles import Role
-from tests.factories import ContactFactory, ContactIdentityFactory, TenantFactory, agent_in
-from tests.tickets.factories import MacroFactory, MessageFactory, SavedViewFactory, TicketFactory
+from tests.e2e.helpers import acme_desk, signed_in
+from tests.tickets.factories import MacroFactory, MessageFactory, TicketFactory
 from tickets.models import Message, MessageKind, Status, Ticket
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -24,16 +22,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def desk(db):
     """Acme with two agents, a shared view, a macro and a ticket from Grace (made with factories:
     services would push events from this thread, which Playwright's loop occupies)."""
-    acme = TenantFactory(slug="acme", name="Acme Ltd")
-    ada = agent_in(acme, role=Role.AGENT, email="ada@acme.test")
-    bob = agent_in(acme, role=Role.AGENT, email="bob@acme.test")
-    for person, name in ((ada, "Ada Lovelace"), (bob, "Bob Marley")):
-        person.full_name = name
-        person.save()
-    grace = ContactFactory(tenant=acme, name="Grace Hopper")
-    ContactIdentityFactory(tenant=acme, contact=grace, value="grace@customer.example")
-    SavedViewFactory(tenant=acme, name="Unsolved tickets", position=1,
-                     conditions={"all": [{"field": "status", "operator": "in", "value": ["new", "open"]}]})
+    desk = acme_desk()
+    acme, grace = desk["tenant"], desk["grace"]
     MacroFactory(tenant=acme, name="Ask for the order number",
                  actions=[{"field": "status", "value": "pending"}, {"field": "add_tags", "value": ["asked"]}],
                  reply={"en": "Hi {{ requester.first_name }}, could you send the order number for "
@@ -43,16 +33,7 @@ def desk(db):
                            status=Status.NEW)
     MessageFactory(tenant=acme, ticket=ticket, kind=MessageKind.PUBLIC, author_contact=grace,
                    body_text="I ordered two weeks ago and nothing came.")
-    return {"tenant": acme, "ada": ada, "bob": bob, "ticket": ticket}
-
-
-def signed_in(browser, user, base: str):
-    client = Client(HTTP_HOST="acme.localhost")
-    client.force_login(user)
-    context = browser.new_context(locale="en-US", timezone_id="Europe/Istanbul")
-    context.set_default_timeout(15_000)
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}])
-    return context
+    return {**desk, "ticket": ticket}
 
 
 def test_an_agent_works_a_ticket_with_a_colleague_nearby(browser, eager_server, desk):

@@ -61,12 +61,17 @@ class RequesterOutput(serializers.Serializer):
 
     @extend_schema_field(serializers.EmailField(allow_null=True))
     def get_email(self, contact) -> str | None:
-        # ``email_identities`` is prefetched (``with_row_data``).
-        identities = getattr(contact, "email_identities", None)
-        if identities is None:
-            identity = contact.identities.filter(kind="email").order_by("-is_primary", "id").first()
-            return identity.value if identity else None
-        return identities[0].value if identities else None
+        return requester_email(contact)
+
+
+def requester_email(contact) -> str | None:
+    """The contact's primary email: from ``email_identities`` (prefetched by
+    ``with_row_data``), else one query."""
+    identities = getattr(contact, "email_identities", None)
+    if identities is None:
+        identity = contact.identities.filter(kind="email").order_by("-is_primary", "id").first()
+        return identity.value if identity else None
+    return identities[0].value if identities else None
 
 
 class SlaEntryOutput(serializers.Serializer):
@@ -131,7 +136,7 @@ def ticket_representation(ticket: Ticket) -> dict[str, Any]:
     out: dict[str, Any] = {name: getattr(ticket, name) for name in _PLAIN_FIELDS}
     requester = ticket.requester
     out["requester"] = None if requester is None else {
-        "id": requester.pk, "name": requester.name, "email": RequesterOutput().get_email(requester)}
+        "id": requester.pk, "name": requester.name, "email": requester_email(requester)}
     for name in _ID_FIELDS:
         out[name] = getattr(ticket, name)
     out["tags"] = [tag.name for tag in ticket_tags(ticket)]

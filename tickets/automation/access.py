@@ -1,19 +1,8 @@
-"""Who may change triggers and automations: tenant-wide rules, so administrators.
-
-People need ``Cap.SETTINGS_MANAGE`` (owners, admins); API keys need ``settings:write``; the
-system (no actor, e.g. a new tenant's defaults) may always.
-"""
+"""Who is behind an actor of the rule services. Changing triggers and automations is
+administrators' work: ``tickets.services.common.require_settings_manage``."""
 from __future__ import annotations
 
 from typing import Any
-
-from helpdesk.tenancy.models import Tenant
-
-
-def require_manage(*, tenant: Tenant, actor: Any) -> None:
-    from tickets.services.common import require_settings_manage
-
-    require_settings_manage(tenant=tenant, actor=actor)
 
 
 def person(actor: Any):

@@ -20,12 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from helpdesk.audit.services import audit_record
-from tickets.automation.access import require_manage
 from helpdesk.tenancy.models import Tenant
 from tickets.automation.actions import RuleRef, actions_apply, validate_actions
 from tickets.automation.rules import rule_delete, rule_update
 from tickets.conditions import conditions_q, validate_conditions
 from tickets.models import Automation, AutomationRun, Status, Ticket
+from tickets.services.common import require_settings_manage
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ def automation_public_data(automation: Automation) -> dict:
 def automation_create(*, tenant: Tenant, actor: Any, name: str, conditions: dict, actions: list[dict],
                       description: str = "", position: int | None = None, is_active: bool = True,
                       audit_meta: Mapping[str, Any] | None = None) -> Automation:
-    require_manage(tenant=tenant, actor=actor)
+    require_settings_manage(tenant=tenant, actor=actor)
     cleaned = _clean(tenant=tenant, fields={"name": name, "conditions": conditions, "actions": actions})
     if Automation.objects.filter(tenant=tenant).count() >= MAX_AUTOMATIONS_PER_TENANT:
         raise ValidationError(_("A helpdesk can have at most %(count)d automations.")

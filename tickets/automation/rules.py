@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from helpdesk.audit.services import audit_record
-from tickets.automation.access import require_manage
+from tickets.services.common import require_settings_manage
 
 
 def rule_update(*, rule, actor: Any, fields: Mapping[str, Any], updatable: tuple[str, ...],
@@ -15,7 +15,7 @@ def rule_update(*, rule, actor: Any, fields: Mapping[str, Any], updatable: tuple
     if unknown:
         raise TypeError(f"{service} got unknown fields {sorted(unknown)}")
     tenant = rule.tenant
-    require_manage(tenant=tenant, actor=actor)
+    require_settings_manage(tenant=tenant, actor=actor)
     cleaned = clean(tenant=tenant, fields=dict(fields))
     rule = type(rule).objects.select_for_update().get(pk=rule.pk)
     before = public_data(rule)
@@ -30,7 +30,7 @@ def rule_update(*, rule, actor: Any, fields: Mapping[str, Any], updatable: tuple
 def rule_delete(*, rule, actor: Any, public_data: Callable[[Any], dict], action: str,
                 audit_meta: Mapping[str, Any] | None = None) -> None:
     """Precondition: inside ``transaction.atomic``."""
-    require_manage(tenant=rule.tenant, actor=actor)
+    require_settings_manage(tenant=rule.tenant, actor=actor)
     audit_record(tenant=rule.tenant, action=action, actor=actor, obj=rule, before=public_data(rule),
                  **(audit_meta or {}))
     rule.delete()

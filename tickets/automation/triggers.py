@@ -30,12 +30,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from helpdesk.audit.services import audit_record
-from tickets.automation.access import require_manage
 from helpdesk.tenancy.models import Tenant
 from tickets.automation.actions import RuleRef, actions_apply, ticket_tag_names, validate_actions
 from tickets.automation.rules import rule_delete, rule_update
 from tickets.conditions import conditions_match, validate_conditions
 from tickets.models import Message, MessageKind, Ticket, Trigger, TriggerRun, Via
+from tickets.services.common import require_settings_manage
 
 logger = logging.getLogger(__name__)
 
@@ -261,7 +261,7 @@ def trigger_create(*, tenant: Tenant, actor: Any, name: str, events: list[str], 
                    once_per_ticket: bool = False, is_active: bool = True,
                    audit_meta: Mapping[str, Any] | None = None) -> Trigger:
     """Validate and store a trigger (appended after the others unless ``position`` is given)."""
-    require_manage(tenant=tenant, actor=actor)
+    require_settings_manage(tenant=tenant, actor=actor)
     cleaned = _clean(tenant=tenant, fields={"name": name, "events": events, "conditions": {} if conditions is None else conditions,
                                             "actions": actions})
     if Trigger.objects.filter(tenant=tenant).count() >= MAX_TRIGGERS_PER_TENANT:
