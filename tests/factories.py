@@ -10,7 +10,15 @@ from django.contrib.auth import get_user_model
 from helpdesk.audit.models import AuditEntry
 from helpdesk.calendars.models import BusinessCalendar, Holiday
 from helpdesk.events.models import Event, WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
-from helpdesk.people.models import Contact, ContactIdentity, IdentityKind, Organization, Team, TeamMember
+from helpdesk.people.models import (
+    Contact,
+    ContactIdentity,
+    CustomerDataIntegration,
+    IdentityKind,
+    Organization,
+    Team,
+    TeamMember,
+)
 from helpdesk.tenancy.context import tenant_scope
 from helpdesk.tenancy.models import ApiKey, Membership, Tenant
 from helpdesk.tenancy.roles import Role
@@ -102,6 +110,15 @@ class ContactIdentityFactory(TenantOwnedFactory):
     contact = factory.SubFactory(ContactFactory, tenant=factory.SelfAttribute("..tenant"))
     kind = IdentityKind.EMAIL
     value = factory.Sequence(lambda n: f"customer{n}@example.org")
+
+
+class CustomerDataIntegrationFactory(TenantOwnedFactory):
+    class Meta:
+        model = CustomerDataIntegration
+
+    name = factory.Sequence(lambda n: f"Shop {n}")
+    url = "https://shop.example.org/helpdesk"
+    secret = "integration-secret"
 
 
 def agent_in(tenant: Tenant, *, role: str = Role.AGENT, email: str | None = None):

@@ -73,6 +73,8 @@ class Organization(TenantOwned):
 
     name = models.CharField(_("name"), max_length=200)
     domains = models.JSONField(_("email domains"), default=list, blank=True)
+    # New contacts whose email domain is in ``domains`` join this organization.
+    auto_assign = models.BooleanField(_("add contacts by email domain"), default=False)
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -125,6 +127,8 @@ class Contact(TenantOwned):
     locale = models.CharField(_("language"), max_length=10, blank=True)
     timezone = models.CharField(_("time zone"), max_length=64, blank=True, validators=[validate_timezone])
     notes = models.TextField(_("notes"), blank=True)
+    # The company's own facts about the customer (plan, customer since, …): shown on the card.
+    attributes = models.JSONField(_("custom attributes"), default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -155,6 +159,9 @@ class ContactIdentity(TenantOwned):
     value = models.CharField(_("value"), max_length=320)
     is_primary = models.BooleanField(_("primary"), default=False)
     verified_at = models.DateTimeField(null=True, blank=True)
+    # A permanent bounce (5.x.x) to this address: no more mail goes to it until cleared.
+    undeliverable_at = models.DateTimeField(_("undeliverable since"), null=True, blank=True)
+    undeliverable_reason = models.CharField(_("undeliverable reason"), max_length=300, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -167,3 +174,28 @@ class ContactIdentity(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.value}"
+
+
+class CustomerDataIntegration(TenantOwned):
+    """The tenant's own shop or CRM, asked for a contact's orders and plan to show on the card.
+
+    The helpdesk POSTs the contact's identities to ``url`` signed with HMAC-SHA256 of
+    ``secret`` and shows what comes back; a slow or failing integration shows a notice.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    url = models.URLField(_("URL"), max_length=500)
+    secret = EncryptedTextField(_("signing secret"), blank=True, default="")
+    timeout_ms = models.PositiveIntegerField(_("timeout (ms)"), default=2000)
+    cache_seconds = models.PositiveIntegerField(_("cache (seconds)"), default=300)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("customer data integration")
+        verbose_name_plural = _("customer data integrations")
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="integration_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
