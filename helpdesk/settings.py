@@ -189,6 +189,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "tickets-close-solved": {"task": "tickets.close_solved", "schedule": 900.0},
     "tickets-sla-sweep": {"task": "tickets.sla_sweep", "schedule": 60.0},
     "automations-hourly": {"task": "automations.run_all", "schedule": 3600.0},
+    "email-send-due": {"task": "email.send_due", "schedule": 30.0},
+    "email-process-stuck": {"task": "email.process_stuck", "schedule": 60.0},
+    "email-poll-due": {"task": "email.poll_due", "schedule": 30.0},
 }
 
 # --- email ----------------------------------------------------------------------------
@@ -206,6 +209,8 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Helpdesk <helpdesk@localhost>")
+# Inbound mail larger than this is refused (413 on the hook, an error for pipes and IMAP).
+EMAIL_INBOUND_MAX_BYTES = int(os.environ.get("EMAIL_INBOUND_MAX_BYTES", str(40 * 1024 * 1024)))
 
 # --- security -------------------------------------------------------------------------
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")

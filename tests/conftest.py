@@ -152,3 +152,52 @@ def django_assert_max_num_queries():
     from tests.queries import assert_num_queries
 
     return lambda num, **kwargs: assert_num_queries(num, exact=False, **kwargs)
+
+
+class _Inbox:
+    """Messages a real SMTP server received (aiosmtpd on a free local port)."""
+
+    def __init__(self):
+        self.messages = []
+        # Set to an SMTP reply ("451 try later", "550 no such user") to refuse mail.
+        self.reply = ""
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.reply:
+            return self.reply
+        import email
+        import email.policy
+
+        raw = envelope.original_content or envelope.content
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        self.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "message": message,
+                              "raw": raw})
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_inbox(settings):
+    """A real SMTP server on 127.0.0.1; Django's SMTP backend is pointed at it."""
+    from aiosmtpd.controller import Controller
+
+    inbox = _Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        yield inbox
+    finally:
+        controller.stop()

@@ -9,4 +9,5 @@ urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
     path("", include("helpdesk.events.api.urls")),
     path("", include("tickets.api.urls")),
+    path("", include("channels_hub.api.urls")),
 ]

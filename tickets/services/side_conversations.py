@@ -1,8 +1,9 @@
 """Side conversations: a separate thread inside a ticket, agents-only or by email with a
 third party (a supplier, another department).
 
-Email threads are stored here with their messages; sending and receiving the mail is the
-channels issue's (issue 4): until then an email side conversation is a record only.
+Email threads are stored here with their messages; the email channel (``channels_hub``)
+sends each agent message to the participants and threads their replies back with
+``side_conversation_receive``.
 Side messages never count in the ticket's conversation counters or SLA.
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from helpdesk.audit.services import audit_record
 from helpdesk.tenancy.context import tenant_scope
 from helpdesk.tenancy.roles import Cap
-from tickets.models import Message, MessageKind, SideConversation, SideConversationKind, Status, Ticket
+from tickets.models import Channel, Message, MessageKind, SideConversation, SideConversationKind, Status, Ticket, Via
 from tickets.services import attachments as attachment_services
 from tickets.services.common import TicketClosed, actor_label, emit_ticket_event, is_user, require_capability
 from tickets.services.content import prepare_body
@@ -52,7 +53,8 @@ def _clean_participants(kind: str, participants: Iterable[Any]) -> list[str]:
     return out
 
 
-def _add(*, side: SideConversation, actor, via, body, attachments) -> Message:
+def _add(*, side: SideConversation, actor, via, body, attachments, author_contact=None, external_id="",
+         channel: str | None = None) -> Message:
     _check_body_length(body)
     content = prepare_body(body)
     uploads = attachment_services.check_uploads(attachments)
@@ -62,14 +64,15 @@ def _add(*, side: SideConversation, actor, via, body, attachments) -> Message:
     message = Message.objects.create(
         tenant_id=ticket.tenant_id, ticket=ticket, side_conversation=side,
         kind=MessageKind.PUBLIC if side.kind == SideConversationKind.EMAIL else MessageKind.NOTE,
-        author_user=actor if is_user(actor) else None, via=via, body_html=content.html, body_text=content.text,
-        ticket_version=ticket.version,
+        author_user=actor if is_user(actor) else None, author_contact=author_contact, via=via,
+        channel=channel or Channel.CONSOLE, external_id=external_id, body_html=content.html,
+        body_text=content.text, ticket_version=ticket.version,
     )
     attachment_services.attachments_store(ticket=ticket, message=message, uploads=[u[0] for u in uploads],
                                           uploaded_by=actor)
     emit_ticket_event(ticket=ticket, type="ticket.side_message_added", actor=actor, via=via, payload={
         "side_conversation_id": side.pk, "kind": side.kind, "message_id": message.pk,
-        "participants": side.participants})
+        "participants": side.participants, "inbound": author_contact is not None})
     return message
 
 
@@ -117,3 +120,25 @@ def side_conversation_close(*, side_conversation: SideConversation, actor: Any, 
                          actor_label=actor_label(actor), obj=side_conversation.ticket,
                          after={"side_conversation": side_conversation.pk})
         return side_conversation
+
+
+def side_conversation_receive(*, side_conversation: SideConversation, author_contact: Any, body: str,
+                              external_id: str, attachments: Iterable[Any] = ()) -> Message:
+    """A participant's email reply, threaded into its side conversation (by the email channel).
+
+    It lands even when the side conversation was closed (it is reopened: the supplier wrote
+    back) or the ticket is closed: an answer from outside is never dropped. ``external_id``
+    (the Message-ID) makes it idempotent.
+    """
+    tenant = side_conversation.tenant
+    with transaction.atomic(), tenant_scope(tenant):
+        existing = Message.objects.filter(tenant=tenant, channel=Channel.EMAIL, external_id=external_id).first() \
+            if external_id else None
+        if existing is not None:
+            return existing
+        side = SideConversation.objects.select_for_update().select_related("ticket").get(pk=side_conversation.pk)
+        if not side.is_open:
+            side.is_open = True
+            side.save(update_fields=["is_open"])
+        return _add(side=side, actor=None, via=Via.CUSTOMER, body=body, attachments=attachments,
+                    author_contact=author_contact, external_id=external_id, channel=Channel.EMAIL)

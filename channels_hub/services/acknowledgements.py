@@ -1,0 +1,69 @@
+"""The automatic reply to a new request: the ticket number and when to expect an answer.
+
+Only to mail a person wrote (SPEC §6: never to auto-submitted, list or bounce mail; the
+caller checks the headers) and at most a few per sender per hour, so two robots cannot
+keep each other busy.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from django.core.cache import cache
+from django.utils import formats, timezone
+from django.utils import translation
+
+from channels_hub.models import Channel, OutboundEmail, OutboundKind
+from channels_hub.services.outbox import AUTO_REPLIED, outbound_queue
+from channels_hub.services.rendering import customer_language, render_customer_email
+from tickets.models import Ticket
+from tickets.models.sla import Metric, SlaTimer
+
+ACKS_PER_SENDER_PER_HOUR = 3
+
+
+def expected_first_reply(ticket: Ticket):
+    """The first-reply due instant of the ticket's SLA, or None (no policy, paused)."""
+    timer = (SlaTimer.objects.filter(tenant_id=ticket.tenant_id, ticket=ticket, metric=Metric.FIRST_REPLY,
+                                     due_at__isnull=False, fulfilled_at__isnull=True)
+             .order_by("-cycle").first())
+    return timer.due_at if timer is not None else None
+
+
+def _under_sender_limit(tenant_id: int, address: str) -> bool:
+    key = f"ack-rate:{tenant_id}:{address.lower()}:{timezone.now():%Y%m%d%H}"
+    cache.add(key, 0, timeout=3700)
+    try:
+        return cache.incr(key) <= ACKS_PER_SENDER_PER_HOUR
+    except ValueError:
+        return True
+
+
+def acknowledgement_queue(*, ticket: Ticket, to: str, channel: Channel | None = None, in_reply_to: str = "",
+                          references: Iterable[str] = ()) -> OutboundEmail | None:
+    """Queue the acknowledgement (None when the sender's hourly allowance is used up or
+    the address is undeliverable). Precondition: in the transaction that created ``ticket``."""
+    tenant = ticket.tenant
+    if not _under_sender_limit(tenant.pk, to):
+        return None
+    requester = ticket.requester
+    language = customer_language(tenant=tenant, ticket=ticket, contact=requester)
+    due = expected_first_reply(ticket)
+    expected = ""
+    if due is not None:
+        with translation.override(language):
+            local = timezone.localtime(due, timezone=_zone(requester.timezone or tenant.timezone))
+            expected = f"{formats.date_format(local, 'DATETIME_FORMAT')} ({local.tzname()})"
+    rendered = render_customer_email("acknowledgement", tenant=tenant, language=language, context={
+        "ticket": ticket, "requester_name": requester.name, "expected_reply": expected})
+    return outbound_queue(tenant=tenant, kind=OutboundKind.ACKNOWLEDGEMENT, to=[to], subject=rendered.subject,
+                          text=rendered.text, html=rendered.html, ticket=ticket, channel=channel,
+                          in_reply_to=in_reply_to, references=list(references), auto_submitted=AUTO_REPLIED)
+
+
+def _zone(name: str) -> Any:
+    import zoneinfo
+
+    try:
+        return zoneinfo.ZoneInfo(name or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")

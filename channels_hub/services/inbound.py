@@ -1,0 +1,414 @@
+"""Inbound mail, one pipeline for IMAP, the inbound hook and MTA pipes.
+
+1. ``inbound_store`` keeps the raw message (one INSERT) and queues processing after
+   commit: nothing accepted is lost, and any message can be processed again.
+2. ``inbound_process`` parses it and, in one transaction, decides: duplicate, bounce,
+   blocked/limited noise, a reply threaded into its ticket (or side conversation), or a
+   new ticket (with an acknowledgement when the mail was written by a person).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from typing import Any
+
+from django.conf import settings
+from kombu.exceptions import OperationalError as BrokerError
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from channels_hub.email import ParsedAttachment, ParsedEmail, normalize_message_id, parse_email, subject_token
+from channels_hub.email.headers import decode_subject, parse_sender
+from channels_hub.models import (
+    Channel,
+    EmailThreadRef,
+    InboundEmail,
+    InboundSource,
+    InboundStatus,
+    OutboundEmail,
+    OutboundStatus,
+    ThreadDirection,
+)
+from channels_hub.services import acknowledgements
+from channels_hub.services.channels import sender_matches
+from helpdesk.people.models import ContactIdentity, IdentityKind
+from helpdesk.tenancy.context import dangerously_unscoped, tenant_scope
+from helpdesk.tenancy.models import Membership
+from tickets.models import Channel as TicketChannel
+from tickets.models import Message, SideConversation, Ticket, TicketCC, TicketFollower, Via
+from tickets.services import attachments as attachment_services
+from tickets.services.common import system_message
+from tickets.services.content import MAX_BODY_CHARS
+from tickets.services.messages import message_add
+from tickets.services.participants import ticket_cc_add
+from tickets.services.side_conversations import side_conversation_receive
+from tickets.services.tickets import contact_for_email, ticket_create
+
+logger = logging.getLogger(__name__)
+BROKER_ERRORS = (BrokerError, ConnectionError)
+
+MAX_CC_ADDED = 10
+ERROR_KEEP_CHARS = 4000
+REPROCESS_GRACE_SECONDS = 120
+MAX_PROCESS_ATTEMPTS = 5
+
+
+class MessageTooLarge(ValueError):
+    pass
+
+
+def max_inbound_bytes() -> int:
+    return settings.EMAIL_INBOUND_MAX_BYTES
+
+
+# --- 1. store ------------------------------------------------------------------------------
+
+def _peek_headers(raw: bytes) -> tuple[str, str, str]:
+    """Message-ID, sender and subject for lists, read cheaply (headers only); never raises."""
+    try:
+        headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:256 * 1024], headersonly=True)
+        defects: list[str] = []
+        message_id = normalize_message_id(str(headers.get("Message-ID", "") or ""))[:255]
+        sender = parse_sender([str(v) for v in headers.get_all("From", [])], defects).address[:320]
+        subject = decode_subject(headers.get("Subject"), defects)[:250]
+        return message_id, sender, subject
+    except Exception:  # noqa: BLE001 - a broken header block is the parser's business, later
+        return "", "", ""
+
+
+def inbound_store(*, channel: Channel, raw: bytes, source: str) -> InboundEmail:
+    """Keep ``raw`` exactly as received and queue its processing after commit."""
+    if source not in InboundSource.values:
+        raise ValueError(f"unknown source {source!r}")
+    if not raw:
+        raise ValidationError({"message": [_("The message is empty.")]})
+    if len(raw) > max_inbound_bytes():
+        raise MessageTooLarge(len(raw))
+    message_id, sender, subject = _peek_headers(raw)
+    with transaction.atomic(), tenant_scope(channel.tenant):
+        inbound = InboundEmail.objects.create(tenant_id=channel.tenant_id, channel=channel, source=source,
+                                              raw=raw, size=len(raw), message_id=message_id, sender=sender,
+                                              subject=subject)
+        tenant_id, inbound_id = channel.tenant_id, inbound.pk
+        transaction.on_commit(lambda: queue_process(tenant_id, inbound_id))
+    return inbound
+
+
+def queue_process(tenant_id: int, inbound_id: int) -> None:
+    from channels_hub.tasks import process_inbound
+
+    try:
+        process_inbound.delay(tenant_id, inbound_id)
+    except BROKER_ERRORS:  # broker down: the sweep finds the stored row
+        logger.warning("could not queue inbound email %s; the sweep will process it", inbound_id)
+
+
+def inbound_stuck(*, now=None, limit: int = 200) -> list[tuple[int, int]]:
+    """(tenant id, inbound id) of mail still unprocessed after the grace period, across
+    tenants (their task was lost); the partial index keeps this a range scan."""
+    now = now or timezone.now()
+    with dangerously_unscoped():
+        return list(InboundEmail.unscoped.filter(
+            status=InboundStatus.RECEIVED, received_at__lte=now - timezone.timedelta(seconds=REPROCESS_GRACE_SECONDS),
+            attempts__lt=MAX_PROCESS_ATTEMPTS).order_by("received_at").values_list("tenant_id", "pk")[:limit])
+
+
+# --- 2. process ----------------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    status: str
+    reason: str = ""
+    ticket: Ticket | None = None
+    message: Message | None = None
+
+
+def inbound_process(*, inbound_id: int, force: bool = False) -> InboundEmail | None:
+    """Process one stored mail (in its tenant's scope). Idempotent: a processed mail is left
+    alone unless ``force`` (reprocessing by an admin; duplicates are still recognised)."""
+    try:
+        with transaction.atomic():
+            inbound = (InboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
+                       .select_related("channel", "channel__tenant").filter(pk=inbound_id).first())
+            if inbound is None or (inbound.status != InboundStatus.RECEIVED and not force):
+                return inbound
+            outcome = _process(inbound)
+            inbound.status = outcome.status
+            inbound.reason = outcome.reason
+            inbound.ticket = outcome.ticket
+            inbound.ticket_message = outcome.message
+            inbound.processed_at = timezone.now()
+            inbound.attempts += 1
+            inbound.error = ""
+            inbound.save(update_fields=["status", "reason", "ticket", "ticket_message", "processed_at", "attempts",
+                                        "error", "malformed", "message_id", "sender", "subject"])
+            return inbound
+    except Exception as exc:
+        # Kept, flagged and counted; the raw message stays for a fix and a reprocess.
+        logger.exception("inbound email %s could not be processed", inbound_id)
+        _record_failure(inbound_id, exc)
+        raise
+
+
+def _record_failure(inbound_id: int, exc: Exception) -> None:
+    with transaction.atomic():
+        inbound = InboundEmail.objects.select_for_update().filter(pk=inbound_id).first()
+        if inbound is None:
+            return
+        inbound.attempts += 1
+        inbound.error = f"{type(exc).__name__}: {exc}"[:ERROR_KEEP_CHARS]
+        if inbound.attempts >= MAX_PROCESS_ATTEMPTS:
+            inbound.status = InboundStatus.FAILED
+        inbound.save(update_fields=["attempts", "error", "status"])
+
+
+def _process(inbound: InboundEmail) -> Outcome:
+    channel = inbound.channel
+    parsed = parse_email(bytes(inbound.raw), max_attachment_bytes=attachment_services.max_bytes(),
+                         max_attachments=attachment_services.max_per_message())
+    inbound.malformed = parsed.malformed
+    # A mail without a Message-ID still needs an identity: its content's digest.
+    message_id = parsed.message_id or f"sha256-{hashlib.sha256(bytes(inbound.raw)).hexdigest()[:40]}@inbound.invalid"
+    inbound.message_id = message_id[:255]
+    inbound.sender = parsed.sender.address[:320]
+    inbound.subject = parsed.subject[:250]
+
+    known = EmailThreadRef.objects.filter(tenant_id=inbound.tenant_id, message_id=inbound.message_id).first()
+    if known is not None:
+        reason = "own-mail" if known.direction == ThreadDirection.OUTBOUND else ""
+        return Outcome(InboundStatus.DUPLICATE, reason, ticket=known.ticket)
+    if parsed.bounce is not None:
+        return _bounce(inbound, parsed)
+    sender = parsed.sender.address.lower()
+    if not sender or "@" not in sender:
+        return Outcome(InboundStatus.IGNORED, "no-sender")
+    if _is_own_address(inbound.tenant_id, sender):
+        return Outcome(InboundStatus.IGNORED, "loop")
+    if channel.blocked_senders and sender_matches(sender, channel.blocked_senders):
+        return Outcome(InboundStatus.IGNORED, "blocked")
+    if channel.allowed_senders and not sender_matches(sender, channel.allowed_senders):
+        return Outcome(InboundStatus.IGNORED, "not-allowed")
+    if _over_limit(channel, sender):
+        return Outcome(InboundStatus.IGNORED, "rate-limited")
+
+    thread = _find_thread(inbound, parsed)
+    if thread is not None and thread.side_conversation_id:
+        return _side_reply(inbound, parsed, thread)
+    contact = contact_for_email(tenant=channel.tenant, email=sender, name=parsed.sender.name)
+    if thread is None:
+        ticket = _token_ticket(inbound, parsed, sender)
+    else:
+        ticket = thread.ticket
+    uploads, refused = _uploads(parsed.attachments)
+    body = _body(parsed, refused)
+    if ticket is not None:
+        message = message_add(ticket=ticket, actor=None, via=Via.CUSTOMER, body=body, public=True,
+                              author_contact=contact, channel=TicketChannel.EMAIL, external_id=inbound.message_id,
+                              attachments=uploads)
+        target = message.ticket
+        if target.pk == ticket.pk:
+            _copy_participants(ticket=target, parsed=parsed, channel=channel, sender_contact=contact)
+        _remember(inbound, parsed, ticket=target, message=message)
+        return Outcome(InboundStatus.PROCESSED, "follow-up" if target.pk != ticket.pk else "reply",
+                       ticket=target, message=message)
+    ticket = ticket_create(tenant=channel.tenant, actor=None, via=Via.CUSTOMER,
+                           subject=parsed.subject.strip() or _("(no subject)"), description=body,
+                           requester=contact, channel=TicketChannel.EMAIL, external_id=inbound.message_id,
+                           attachments=uploads)
+    _copy_participants(ticket=ticket, parsed=parsed, channel=channel, sender_contact=contact)
+    message = ticket.messages.order_by("id").first()
+    _remember(inbound, parsed, ticket=ticket, message=message)
+    if channel.acknowledge and not parsed.auto_submitted:
+        acknowledgements.acknowledgement_queue(ticket=ticket, channel=channel, to=sender,
+                                               in_reply_to=inbound.message_id,
+                                               references=[*parsed.references, inbound.message_id])
+    return Outcome(InboundStatus.PROCESSED, "new-ticket", ticket=ticket, message=message)
+
+
+def _remember(inbound: InboundEmail, parsed: ParsedEmail, *, ticket: Ticket, message: Message | None,
+              side_conversation: SideConversation | None = None) -> None:
+    EmailThreadRef.objects.get_or_create(
+        tenant_id=inbound.tenant_id, message_id=inbound.message_id,
+        defaults={"direction": ThreadDirection.INBOUND, "ticket": ticket, "ticket_message": message,
+                  "side_conversation": side_conversation, "channel": inbound.channel,
+                  "references": " ".join(parsed.references[-20:])})
+
+
+def _find_thread(inbound: InboundEmail, parsed: ParsedEmail) -> EmailThreadRef | None:
+    """SPEC §6 step 1: In-Reply-To, then References newest first, against ids we stored."""
+    candidates = [*parsed.in_reply_to, *reversed(parsed.references)]
+    candidates = [c[:255] for c in dict.fromkeys(c for c in candidates if c)][:50]
+    if not candidates:
+        return None
+    refs = {r.message_id: r for r in EmailThreadRef.objects.filter(
+        tenant_id=inbound.tenant_id, message_id__in=candidates).select_related("ticket", "side_conversation")}
+    for candidate in candidates:
+        if candidate in refs:
+            return refs[candidate]
+    return None
+
+
+def _token_ticket(inbound: InboundEmail, parsed: ParsedEmail, sender: str) -> Ticket | None:
+    """SPEC §6 step 2: the subject's token, only when the sender is a participant of that
+    ticket (requester, CC, follower or agent); a stranger's token starts a new ticket."""
+    number = subject_token(parsed.subject, inbound.channel.token_prefix)
+    if number is None:
+        return None
+    ticket = Ticket.objects.filter(tenant_id=inbound.tenant_id, number=number).first()
+    if ticket is None:
+        return None
+    contact_ids = set(ContactIdentity.objects.filter(tenant_id=inbound.tenant_id, kind=IdentityKind.EMAIL,
+                                                     value=sender).values_list("contact_id", flat=True))
+    if ticket.requester_id in contact_ids:
+        return ticket
+    if contact_ids and TicketCC.objects.filter(ticket=ticket, contact_id__in=contact_ids).exists():
+        return ticket
+    if TicketFollower.objects.filter(ticket=ticket, user__email__iexact=sender).exists():
+        return ticket
+    if Membership.objects.filter(tenant_id=inbound.tenant_id, is_active=True, user__email__iexact=sender).exists():
+        return ticket
+    return None
+
+
+def _side_reply(inbound: InboundEmail, parsed: ParsedEmail, thread: EmailThreadRef) -> Outcome:
+    contact = contact_for_email(tenant=inbound.channel.tenant, email=parsed.sender.address, name=parsed.sender.name)
+    uploads, refused = _uploads(parsed.attachments)
+    message = side_conversation_receive(side_conversation=thread.side_conversation, author_contact=contact,
+                                        body=_body(parsed, refused), external_id=inbound.message_id,
+                                        attachments=uploads)
+    _remember(inbound, parsed, ticket=thread.ticket, message=message, side_conversation=thread.side_conversation)
+    return Outcome(InboundStatus.PROCESSED, "side-conversation", ticket=thread.ticket, message=message)
+
+
+def _copy_participants(*, ticket: Ticket, parsed: ParsedEmail, channel: Channel, sender_contact) -> None:
+    """Other people on To/Cc become CCs of the ticket (not our own addresses, not agents),
+    and so does a sender who joined the thread by replying to it."""
+    own = _own_addresses(channel.tenant_id)
+    agents = set(Membership.objects.filter(tenant_id=channel.tenant_id, is_active=True)
+                 .values_list("user__email", flat=True))
+    agents = {a.lower() for a in agents}
+    wanted = []
+    for address in [*parsed.to, *parsed.cc]:
+        value = address.address
+        if value and value not in own and value not in agents and value != parsed.sender.address:
+            wanted.append(address)
+    contacts = [] if sender_contact.pk == ticket.requester_id else [sender_contact]
+    for address in wanted[:MAX_CC_ADDED]:
+        try:
+            contacts.append(contact_for_email(tenant=channel.tenant, email=address.address, name=address.name))
+        except ValidationError:
+            continue
+    for contact in contacts:
+        if contact.pk == ticket.requester_id:
+            continue
+        try:
+            with transaction.atomic():
+                ticket_cc_add(ticket=ticket, contact=contact, actor=None, via=Via.CUSTOMER)
+        except (ValidationError, PermissionDenied):
+            continue  # closed ticket, CC limit: the mail itself is what matters
+
+
+def _own_addresses(tenant_id: int) -> set[str]:
+    addresses = set(Channel.objects.filter(tenant_id=tenant_id).exclude(address="")
+                    .values_list("address", flat=True))
+    return {a.lower() for a in addresses}
+
+
+def _is_own_address(tenant_id: int, sender: str) -> bool:
+    return sender.lower() in _own_addresses(tenant_id)
+
+
+def _over_limit(channel: Channel, sender: str) -> bool:
+    """Fixed one-hour windows in the cache (Redis in full mode): a storm from one sender or
+    into one mailbox is stored and marked, not turned into hundreds of tickets."""
+    hour = timezone.now().strftime("%Y%m%d%H")
+    keys = []
+    if channel.sender_hourly_limit:
+        digest = hashlib.sha256(sender.encode()).hexdigest()[:24]
+        keys.append((f"mail-rate:{channel.tenant_id}:{channel.pk}:s:{digest}:{hour}", channel.sender_hourly_limit))
+    if channel.channel_hourly_limit:
+        keys.append((f"mail-rate:{channel.tenant_id}:{channel.pk}:c:{hour}", channel.channel_hourly_limit))
+    over = False
+    for key, limit in keys:
+        cache.add(key, 0, timeout=3700)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=3700)
+            count = 1
+        over = over or count > limit
+    return over
+
+
+class _Upload(ContentFile):
+    def __init__(self, attachment: ParsedAttachment):
+        super().__init__(attachment.content, name=attachment.filename)
+        self.content_type = attachment.content_type
+
+
+def _uploads(attachments: list[ParsedAttachment]) -> tuple[list[_Upload], list[str]]:
+    """The attachments the tenant's limits accept, and a line for each refused one (the
+    message is kept either way; the agent sees what was left out and why)."""
+    accepted, refused = [], []
+    for attachment in attachments:
+        upload = _Upload(attachment)
+        if len(accepted) >= attachment_services.max_per_message():
+            refused.append(_("%(name)s: too many attachments.") % {"name": attachment.filename})
+            continue
+        try:
+            attachment_services.check_upload(upload)
+        except ValidationError as exc:
+            refused.extend(str(m) for messages in exc.message_dict.values() for m in messages)
+            continue
+        accepted.append(upload)
+    return accepted, refused
+
+
+def _body(parsed: ParsedEmail, refused: list[str]) -> str:
+    text = (parsed.reply_text or parsed.text or "").strip()
+    if not text and parsed.html:
+        from tickets.services.content import html_to_text
+
+        text = html_to_text(parsed.html)
+    if refused:
+        text += "\n\n" + _("Attachments not accepted:") + "\n" + "\n".join(f"- {line}" for line in refused)
+    if parsed.malformed:
+        text += "\n\n" + _("(This mail was damaged; the original is kept with the ticket.)")
+    return text[:MAX_BODY_CHARS]
+
+
+def _bounce(inbound: InboundEmail, parsed: ParsedEmail) -> Outcome:
+    """SPEC §6: mark our original failed (bounced), note it on the ticket, and flag the
+    address undeliverable on a permanent failure."""
+    bounce = parsed.bounce
+    original = None
+    if bounce.original_message_id:
+        original = (OutboundEmail.objects.select_for_update(of=("self",)).select_related("ticket")
+                    .filter(tenant_id=inbound.tenant_id, message_id=bounce.original_message_id[:255]).first())
+    if original is None:
+        return Outcome(InboundStatus.IGNORED, "bounce-unmatched")
+    now = timezone.now()
+    original.status = OutboundStatus.BOUNCED
+    original.bounced_at = now
+    original.last_error = (f"{bounce.status} {bounce.diagnostic}".strip() or _("Bounced"))[:500]
+    original.save(update_fields=["status", "bounced_at", "last_error", "updated_at"])
+    recipients = [r.lower() for r in (bounce.recipients or original.to)]
+    if bounce.permanent:
+        ContactIdentity.objects.filter(tenant_id=inbound.tenant_id, kind=IdentityKind.EMAIL, value__in=recipients,
+                                       undeliverable_at__isnull=True) \
+            .update(undeliverable_at=now, undeliverable_reason=original.last_error[:300])
+    message = None
+    if original.ticket is not None:
+        text = (_("Mail to %(to)s bounced (%(status)s): %(diagnostic)s") % {
+            "to": ", ".join(recipients), "status": bounce.status or "?",
+            "diagnostic": bounce.diagnostic or _("no details")})[:2000]
+        message = system_message(ticket=original.ticket, actor=None, via=Via.SYSTEM,
+                                 changes={"email_delivery": (OutboundStatus.SENT, OutboundStatus.BOUNCED)}, text=text)
+    return Outcome(InboundStatus.IGNORED, "bounce", ticket=original.ticket, message=message)
