@@ -89,3 +89,49 @@ def poll_channel(tenant_id: int, channel_id: int) -> dict:
         if channel is None or not channel.polls_imap:
             return {}
         return channel_poll(channel=channel)
+
+
+# --- connector channels (bridges): the same shape, see channels_hub/services/connector.py ---
+
+@shared_task(name="connector.process_inbound", ignore_result=True, **_DB_RETRY)
+def connector_process_inbound(tenant_id: int, inbound_id: int) -> str | None:
+    from channels_hub.services.connector import connector_inbound_process
+
+    tenant = _tenant(tenant_id)
+    if tenant is None:
+        return None
+    with tenant_scope(tenant):
+        inbound = connector_inbound_process(inbound_id=inbound_id)
+        return inbound.status if inbound is not None else None
+
+
+@shared_task(name="connector.process_stuck", ignore_result=True, **_DB_RETRY)
+def connector_process_stuck() -> int:
+    from channels_hub.services.connector import connector_inbound_stuck
+
+    rows = connector_inbound_stuck()
+    for tenant_id, inbound_id in rows:
+        connector_process_inbound.delay(tenant_id, inbound_id)
+    return len(rows)
+
+
+@shared_task(name="connector.send_delivery", ignore_result=True, **_DB_RETRY)
+def connector_send_delivery(tenant_id: int, delivery_id: int) -> str | None:
+    from channels_hub.services.connector import connector_delivery_send
+
+    tenant = _tenant(tenant_id)
+    if tenant is None:
+        return None
+    with tenant_scope(tenant):
+        delivery = connector_delivery_send(delivery_id=delivery_id)
+        return delivery.status if delivery is not None else None
+
+
+@shared_task(name="connector.send_due", ignore_result=True, **_DB_RETRY)
+def connector_send_due() -> int:
+    from channels_hub.services.connector import connector_deliveries_due
+
+    rows = connector_deliveries_due()
+    for tenant_id, delivery_id in rows:
+        connector_send_delivery.delay(tenant_id, delivery_id)
+    return len(rows)

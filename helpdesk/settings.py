@@ -191,6 +191,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "automations-hourly": {"task": "automations.run_all", "schedule": 3600.0},
     "email-send-due": {"task": "email.send_due", "schedule": 30.0},
     "email-process-stuck": {"task": "email.process_stuck", "schedule": 60.0},
+    "connector-send-due": {"task": "connector.send_due", "schedule": 30.0},
+    "connector-process-stuck": {"task": "connector.process_stuck", "schedule": 60.0},
     "email-poll-due": {"task": "email.poll_due", "schedule": 30.0},
 }
 
@@ -236,6 +238,8 @@ WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 WEBHOOK_BACKOFF_BASE_SECONDS = float(os.environ.get("WEBHOOK_BACKOFF_BASE_SECONDS", "30"))
+# Customer data integrations (the requester card's shop/CRM panel): the same SSRF guard.
+INTEGRATIONS_ALLOW_PRIVATE = env_bool("INTEGRATIONS_ALLOW_PRIVATE", False)
 
 # --- i18n / time ----------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -315,6 +319,11 @@ SPECTACULAR_SETTINGS = {
         "MessageKindEnum": "tickets.models.ticket.MessageKind",
         "ViaEnum": "tickets.models.ticket.Via",
         "AuthorKindEnum": ["agent", "customer", "system"],
+        "IdentityKindEnum": "helpdesk.people.models.IdentityKind",
+        "ImportKindEnum": "helpdesk.people.models.ImportKind",
+        "ImportStatusEnum": "helpdesk.people.models.ImportStatus",
+        "ChannelKindEnum": "channels_hub.models.ChannelKind",
+        "MailSecurityEnum": "channels_hub.models.MailSecurity",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -18,6 +18,9 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
     path("console/tickets/", include("tickets.urls")),
     path("console/notifications/", include("tickets.automation.urls")),
+    path("console/channels/", include("channels_hub.urls")),
     path("console/", include("helpdesk.console.urls")),
     path("admin/", admin.site.urls),
+    # The request portal's own paths (sign-in, account, requests); the help center takes the rest of /hc/.
+    path("hc/", include("channels_hub.portal.urls")),
 ]

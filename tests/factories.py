@@ -15,6 +15,8 @@ from helpdesk.people.models import (
     ContactIdentity,
     CustomerDataIntegration,
     IdentityKind,
+    ImportJob,
+    ImportKind,
     Organization,
     Team,
     TeamMember,
@@ -110,6 +112,16 @@ class ContactIdentityFactory(TenantOwnedFactory):
     contact = factory.SubFactory(ContactFactory, tenant=factory.SelfAttribute("..tenant"))
     kind = IdentityKind.EMAIL
     value = factory.Sequence(lambda n: f"customer{n}@example.org")
+
+
+class ImportJobFactory(TenantOwnedFactory):
+    class Meta:
+        model = ImportJob
+
+    kind = ImportKind.CONTACTS
+    filename = factory.Sequence(lambda n: f"customers-{n}.csv")
+    source = "name,email\nAyşe Yılmaz,ayse@example.org\n"
+    total_rows = 1
 
 
 class CustomerDataIntegrationFactory(TenantOwnedFactory):

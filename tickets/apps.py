@@ -35,4 +35,7 @@ class TicketsConfig(AppConfig):
         from tickets.views import register_nav
 
         register_nav()  # "Tickets" in the console's side navigation
+        from tickets import timeline
+
+        timeline.register()  # tickets, CCs and the contact's messages on the contact timeline
         register_ticket_push()  # a ticket's committed changes to the pages showing it

@@ -42,9 +42,20 @@ class ChannelOutput(serializers.ModelSerializer):
 class ChannelCreatedOutput(ChannelOutput):
     secret = serializers.CharField(help_text=_("The channel's secret (Bearer token of its inbound endpoints). "
                                                "It is shown only in this response."))
+    signing_secret = serializers.CharField(required=False, help_text=_(
+        "Connector channels: the key of the HMAC-SHA256 signature on reply webhooks. Shown only in this response."))
 
     class Meta(ChannelOutput.Meta):
-        fields = [*ChannelOutput.Meta.fields, "secret"]
+        fields = [*ChannelOutput.Meta.fields, "secret", "signing_secret"]
+        read_only_fields = fields
+
+
+class SigningSecretOutput(ChannelOutput):
+    signing_secret = serializers.CharField(help_text=_("The new signing secret of the reply webhooks. It is shown "
+                                                       "only in this response."))
+
+    class Meta(ChannelOutput.Meta):
+        fields = [*ChannelOutput.Meta.fields, "signing_secret"]
         read_only_fields = fields
 
 

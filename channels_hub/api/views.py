@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _, gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, parsers, status
@@ -20,6 +19,7 @@ from channels_hub.api.serializers import (
     ChannelOutput,
     ChannelUpdateInput,
     InboundAccepted,
+    SigningSecretOutput,
 )
 from channels_hub.models import Channel, ChannelKind, InboundSource
 from channels_hub.services import channels as channel_services
@@ -51,7 +51,7 @@ class ChannelViewSet(TenantGenericViewSet):
     model = Channel
     scopes = {"list": Scope.CHANNELS_READ, "retrieve": Scope.CHANNELS_READ, "create": Scope.CHANNELS_WRITE,
               "partial_update": Scope.CHANNELS_WRITE, "destroy": Scope.CHANNELS_WRITE,
-              "rotate_secret": Scope.CHANNELS_WRITE}
+              "rotate_secret": Scope.CHANNELS_WRITE, "rotate_signing_secret": Scope.CHANNELS_WRITE}
     lookup_value_regex = "[0-9]+"
     filter_backends: list = []
     serializer_class = ChannelOutput
@@ -72,6 +72,8 @@ class ChannelViewSet(TenantGenericViewSet):
                                                           values=values)
         body = ChannelOutput(channel).data
         body["secret"] = secret
+        if channel.kind == ChannelKind.CONNECTOR:
+            body["signing_secret"] = channel.signing_secret  # shown once; signs the reply webhooks
         return Response(body, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: str) -> Response:
@@ -92,6 +94,19 @@ class ChannelViewSet(TenantGenericViewSet):
         channel = self.get_object()
         secret = channel_services.channel_rotate_secret(channel=channel, actor=request.user)
         return Response({**ChannelOutput(channel).data, "secret": secret})
+
+    @extend_schema(summary="Replace a connector channel's signing secret (the response shows the new one, once)",
+                   description="The reply webhooks are signed with it from now on (`X-Signature: sha256=<HMAC>`).",
+                   parameters=[_ID], request=None,
+                   responses={200: SigningSecretOutput, 400: _INVALID, 404: _NOT_FOUND})
+    @action(detail=True, methods=["post"], url_path="rotate-signing-secret")
+    def rotate_signing_secret(self, request: Request, pk: str) -> Response:
+        channel = self.get_object()
+        try:
+            signing_secret = channel_services.channel_rotate_signing_secret(channel=channel, actor=request.user)
+        except ValidationError as exc:
+            raise exceptions.ValidationError(exc.message_dict) from None
+        return Response({**ChannelOutput(channel).data, "signing_secret": signing_secret})
 
 
 class RawMailParser(parsers.BaseParser):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hmac
+import secrets
 from typing import Any, Mapping
 
 from django.core.exceptions import ValidationError
@@ -161,6 +162,8 @@ def channel_create(*, tenant: Tenant, actor: Any, kind: str, values: Mapping[str
             raise ValidationError({"address": [_("Enter the support address (for example support@example.com).")]})
         raw, digest = Channel.generate_secret()
         channel = Channel(tenant=tenant, kind=kind, secret_hash=digest, **cleaned)
+        if kind == ChannelKind.CONNECTOR:
+            channel.signing_secret = new_signing_secret()  # shown once, with the channel
         if kind == ChannelKind.EMAIL and "is_default" not in cleaned:
             channel.is_default = not Channel.objects.filter(tenant=tenant, kind=kind, is_default=True).exists()
         _save(channel)
@@ -198,6 +201,25 @@ def channel_rotate_secret(*, channel: Channel, actor: Any) -> str:
         audit_record(tenant=tenant, action="channel.secret_rotated", actor=actor, actor_label=actor_label(actor),
                      obj=channel)
         return raw
+
+
+def new_signing_secret() -> str:
+    """The key a connector's reply webhooks are signed with (HMAC-SHA256), known to the bridge."""
+    return f"chsig_{secrets.token_urlsafe(32)}"
+
+
+def channel_rotate_signing_secret(*, channel: Channel, actor: Any) -> str:
+    """A new signing secret for a connector channel's reply webhooks (returned once)."""
+    tenant = channel.tenant
+    if channel.kind != ChannelKind.CONNECTOR:
+        raise ValidationError({"kind": [_("Only connector channels sign reply webhooks.")]})
+    with transaction.atomic(), tenant_scope(tenant):
+        require_settings_manage(tenant=tenant, actor=actor)
+        channel.signing_secret = new_signing_secret()
+        channel.save(update_fields=["signing_secret", "updated_at"])
+        audit_record(tenant=tenant, action="channel.signing_secret_rotated", actor=actor,
+                     actor_label=actor_label(actor), obj=channel)
+        return channel.signing_secret
 
 
 def channel_delete(*, channel: Channel, actor: Any) -> None:

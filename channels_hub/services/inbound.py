@@ -13,15 +13,15 @@ import logging
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import compat32
-from typing import Any
 
 from django.conf import settings
 from kombu.exceptions import OperationalError as BrokerError
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from channels_hub.email import ParsedAttachment, ParsedEmail, normalize_message_id, parse_email, subject_token
@@ -45,9 +45,9 @@ from tickets.models import Channel as TicketChannel
 from tickets.models import Message, SideConversation, Ticket, TicketCC, TicketFollower, Via
 from tickets.services import attachments as attachment_services
 from tickets.services.common import system_message
-from tickets.services.content import MAX_BODY_CHARS
+from tickets.services.content import MAX_BODY_CHARS, html_to_text, text_to_html
 from tickets.services.messages import message_add
-from tickets.services.participants import ticket_cc_add
+from tickets.services.participants import ticket_ccs_add
 from tickets.services.side_conversations import side_conversation_receive
 from tickets.services.tickets import contact_for_email, ticket_create
 
@@ -169,6 +169,30 @@ def _record_failure(inbound_id: int, exc: Exception) -> None:
         inbound.save(update_fields=["attempts", "error", "status"])
 
 
+class _Tenancy:
+    """What one mail's processing asks about the tenant more than once, asked once."""
+
+    def __init__(self, tenant_id: int):
+        self.tenant_id = tenant_id
+        self._own: set[str] | None = None
+        self._agents: set[str] | None = None
+
+    @property
+    def own_addresses(self) -> set[str]:
+        if self._own is None:
+            rows = Channel.objects.filter(tenant_id=self.tenant_id).exclude(address="").values_list("address", flat=True)
+            self._own = {a.lower() for a in rows}
+        return self._own
+
+    @property
+    def agent_addresses(self) -> set[str]:
+        if self._agents is None:
+            rows = Membership.objects.filter(tenant_id=self.tenant_id, is_active=True).values_list("user__email",
+                                                                                                   flat=True)
+            self._agents = {a.lower() for a in rows}
+        return self._agents
+
+
 def _process(inbound: InboundEmail) -> Outcome:
     channel = inbound.channel
     parsed = parse_email(bytes(inbound.raw), max_attachment_bytes=attachment_services.max_bytes(),
@@ -179,8 +203,9 @@ def _process(inbound: InboundEmail) -> Outcome:
     inbound.message_id = message_id[:255]
     inbound.sender = parsed.sender.address[:320]
     inbound.subject = parsed.subject[:250]
+    tenancy = _Tenancy(inbound.tenant_id)
 
-    known = EmailThreadRef.objects.filter(tenant_id=inbound.tenant_id, message_id=inbound.message_id).first()
+    known, thread = _known_and_thread(inbound, parsed)
     if known is not None:
         reason = "own-mail" if known.direction == ThreadDirection.OUTBOUND else ""
         return Outcome(InboundStatus.DUPLICATE, reason, ticket=known.ticket)
@@ -189,7 +214,7 @@ def _process(inbound: InboundEmail) -> Outcome:
     sender = parsed.sender.address.lower()
     if not sender or "@" not in sender:
         return Outcome(InboundStatus.IGNORED, "no-sender")
-    if _is_own_address(inbound.tenant_id, sender):
+    if sender in tenancy.own_addresses:
         return Outcome(InboundStatus.IGNORED, "loop")
     if channel.blocked_senders and sender_matches(sender, channel.blocked_senders):
         return Outcome(InboundStatus.IGNORED, "blocked")
@@ -198,32 +223,27 @@ def _process(inbound: InboundEmail) -> Outcome:
     if _over_limit(channel, sender):
         return Outcome(InboundStatus.IGNORED, "rate-limited")
 
-    thread = _find_thread(inbound, parsed)
     if thread is not None and thread.side_conversation_id:
         return _side_reply(inbound, parsed, thread)
     contact = contact_for_email(tenant=channel.tenant, email=sender, name=parsed.sender.name)
-    if thread is None:
-        ticket = _token_ticket(inbound, parsed, sender)
-    else:
-        ticket = thread.ticket
+    ticket = thread.ticket if thread is not None else _token_ticket(inbound, parsed, sender)
     uploads, refused = _uploads(parsed.attachments)
-    body = _body(parsed, refused)
+    body = _body(parsed, refused, new_thread=thread is None and ticket is None)
     if ticket is not None:
         message = message_add(ticket=ticket, actor=None, via=Via.CUSTOMER, body=body, public=True,
                               author_contact=contact, channel=TicketChannel.EMAIL, external_id=inbound.message_id,
                               attachments=uploads)
         target = message.ticket
         if target.pk == ticket.pk:
-            _copy_participants(ticket=target, parsed=parsed, channel=channel, sender_contact=contact)
+            _copy_participants(ticket=target, parsed=parsed, tenancy=tenancy, sender_contact=contact)
         _remember(inbound, parsed, ticket=target, message=message)
         return Outcome(InboundStatus.PROCESSED, "follow-up" if target.pk != ticket.pk else "reply",
                        ticket=target, message=message)
     ticket = ticket_create(tenant=channel.tenant, actor=None, via=Via.CUSTOMER,
                            subject=parsed.subject.strip() or _("(no subject)"), description=body,
                            requester=contact, channel=TicketChannel.EMAIL, external_id=inbound.message_id,
-                           attachments=uploads)
-    _copy_participants(ticket=ticket, parsed=parsed, channel=channel, sender_contact=contact)
-    message = ticket.messages.order_by("id").first()
+                           attachments=uploads, ccs=_cc_contacts(channel.tenant, _other_recipients(parsed, tenancy)))
+    message = Message.objects.filter(ticket=ticket).order_by("id").first()
     _remember(inbound, parsed, ticket=ticket, message=message)
     if channel.acknowledge and not parsed.auto_submitted:
         acknowledgements.acknowledgement_queue(ticket=ticket, channel=channel, to=sender,
@@ -241,18 +261,18 @@ def _remember(inbound: InboundEmail, parsed: ParsedEmail, *, ticket: Ticket, mes
                   "references": " ".join(parsed.references[-20:])})
 
 
-def _find_thread(inbound: InboundEmail, parsed: ParsedEmail) -> EmailThreadRef | None:
-    """SPEC §6 step 1: In-Reply-To, then References newest first, against ids we stored."""
+def _known_and_thread(inbound: InboundEmail, parsed: ParsedEmail) -> tuple[EmailThreadRef | None,
+                                                                          EmailThreadRef | None]:
+    """One query: the mail's own id (a duplicate when we have it) and SPEC §6 step 1, its
+    In-Reply-To, then References newest first, against the ids we stored or sent."""
     candidates = [*parsed.in_reply_to, *reversed(parsed.references)]
-    candidates = [c[:255] for c in dict.fromkeys(c for c in candidates if c)][:50]
-    if not candidates:
-        return None
+    candidates = [c[:255] for c in dict.fromkeys(c for c in candidates if c) if c[:255] != inbound.message_id][:50]
     refs = {r.message_id: r for r in EmailThreadRef.objects.filter(
-        tenant_id=inbound.tenant_id, message_id__in=candidates).select_related("ticket", "side_conversation")}
-    for candidate in candidates:
-        if candidate in refs:
-            return refs[candidate]
-    return None
+        tenant_id=inbound.tenant_id, message_id__in=[inbound.message_id, *candidates])
+        .select_related("ticket", "side_conversation")}
+    known = refs.get(inbound.message_id)
+    thread = next((refs[c] for c in candidates if c in refs), None)
+    return known, thread
 
 
 def _token_ticket(inbound: InboundEmail, parsed: ParsedEmail, sender: str) -> Ticket | None:
@@ -281,48 +301,42 @@ def _side_reply(inbound: InboundEmail, parsed: ParsedEmail, thread: EmailThreadR
     contact = contact_for_email(tenant=inbound.channel.tenant, email=parsed.sender.address, name=parsed.sender.name)
     uploads, refused = _uploads(parsed.attachments)
     message = side_conversation_receive(side_conversation=thread.side_conversation, author_contact=contact,
-                                        body=_body(parsed, refused), external_id=inbound.message_id,
+                                        body=_body(parsed, refused, new_thread=False), external_id=inbound.message_id,
                                         attachments=uploads)
     _remember(inbound, parsed, ticket=thread.ticket, message=message, side_conversation=thread.side_conversation)
     return Outcome(InboundStatus.PROCESSED, "side-conversation", ticket=thread.ticket, message=message)
 
 
-def _copy_participants(*, ticket: Ticket, parsed: ParsedEmail, channel: Channel, sender_contact) -> None:
-    """Other people on To/Cc become CCs of the ticket (not our own addresses, not agents),
-    and so does a sender who joined the thread by replying to it."""
-    own = _own_addresses(channel.tenant_id)
-    agents = set(Membership.objects.filter(tenant_id=channel.tenant_id, is_active=True)
-                 .values_list("user__email", flat=True))
-    agents = {a.lower() for a in agents}
-    wanted = []
+def _other_recipients(parsed: ParsedEmail, tenancy: _Tenancy) -> list:
+    """To/Cc people other than the sender, our own addresses and agents."""
+    out, seen = [], {parsed.sender.address.lower()}
     for address in [*parsed.to, *parsed.cc]:
-        value = address.address
-        if value and value not in own and value not in agents and value != parsed.sender.address:
-            wanted.append(address)
-    contacts = [] if sender_contact.pk == ticket.requester_id else [sender_contact]
-    for address in wanted[:MAX_CC_ADDED]:
+        value = address.address.lower()
+        if value and value not in seen and value not in tenancy.own_addresses and value not in tenancy.agent_addresses:
+            seen.add(value)
+            out.append(address)
+    return out[:MAX_CC_ADDED]
+
+
+def _cc_contacts(tenant, recipients: list) -> list:
+    contacts = []
+    for address in recipients:
         try:
-            contacts.append(contact_for_email(tenant=channel.tenant, email=address.address, name=address.name))
+            contacts.append(contact_for_email(tenant=tenant, email=address.address, name=address.name))
         except ValidationError:
             continue
-    for contact in contacts:
-        if contact.pk == ticket.requester_id:
-            continue
-        try:
-            with transaction.atomic():
-                ticket_cc_add(ticket=ticket, contact=contact, actor=None, via=Via.CUSTOMER)
-        except (ValidationError, PermissionDenied):
-            continue  # closed ticket, CC limit: the mail itself is what matters
+    return contacts
 
 
-def _own_addresses(tenant_id: int) -> set[str]:
-    addresses = set(Channel.objects.filter(tenant_id=tenant_id).exclude(address="")
-                    .values_list("address", flat=True))
-    return {a.lower() for a in addresses}
-
-
-def _is_own_address(tenant_id: int, sender: str) -> bool:
-    return sender.lower() in _own_addresses(tenant_id)
+def _copy_participants(*, ticket: Ticket, parsed: ParsedEmail, tenancy: _Tenancy, sender_contact) -> None:
+    """On a reply: other people on To/Cc become CCs of the ticket, and so does a sender who
+    joined the thread by replying to it (Zendesk and Zammad do the same); one change."""
+    recipients = _other_recipients(parsed, tenancy)
+    if sender_contact.pk == ticket.requester_id and not recipients:
+        return  # the usual reply: the requester answering us alone
+    contacts = [] if sender_contact.pk == ticket.requester_id else [sender_contact]
+    contacts += _cc_contacts(ticket.tenant, recipients)
+    ticket_ccs_add(ticket=ticket, contacts=contacts, actor=None, via=Via.CUSTOMER)
 
 
 def _over_limit(channel: Channel, sender: str) -> bool:
@@ -371,17 +385,29 @@ def _uploads(attachments: list[ParsedAttachment]) -> tuple[list[_Upload], list[s
     return accepted, refused
 
 
-def _body(parsed: ParsedEmail, refused: list[str]) -> str:
-    text = (parsed.reply_text or parsed.text or "").strip()
-    if not text and parsed.html:
-        from tickets.services.content import html_to_text
+def _body(parsed: ParsedEmail, refused: list[str], *, new_thread: bool) -> str:
+    """The message body as HTML for ``prepare_body`` (which sanitises it once more).
 
-        text = html_to_text(parsed.html)
+    A new request keeps the mail's own (sanitised) HTML when it has one: formatting, links
+    and tables survive. A reply shows only what is new (quoted history and signatures
+    folded away; the raw mail keeps everything), as escaped text, so "<Enter>" in a plain
+    mail stays text and is never read as markup.
+    """
+    if new_thread and parsed.html.strip():
+        body = parsed.html
+    else:
+        text = (parsed.reply_text or parsed.text or "").strip()
+        if not text and parsed.html:
+            text = html_to_text(parsed.html)
+        body = text_to_html(text)
+    notes = []
     if refused:
-        text += "\n\n" + _("Attachments not accepted:") + "\n" + "\n".join(f"- {line}" for line in refused)
+        notes.append("<p>" + escape(_("Attachments not accepted:")) + "</p><ul>"
+                     + "".join(f"<li>{escape(line)}</li>" for line in refused) + "</ul>")
     if parsed.malformed:
-        text += "\n\n" + _("(This mail was damaged; the original is kept with the ticket.)")
-    return text[:MAX_BODY_CHARS]
+        notes.append("<p><em>" + escape(_("(This mail was damaged; the original is kept with the ticket.)"))
+                     + "</em></p>")
+    return (body + "".join(notes))[:MAX_BODY_CHARS]
 
 
 def _bounce(inbound: InboundEmail, parsed: ParsedEmail) -> Outcome:

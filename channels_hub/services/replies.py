@@ -120,3 +120,46 @@ def side_message_consumer(event) -> None:
     message = _message(event)
     if message is not None:
         side_email_queue(message=message)
+
+
+# --- automatic mail asked for by other apps ------------------------------------------------
+
+def automation_email_consumer(event) -> None:
+    """``ticket.email_requested`` (a trigger's or automation's "email the requester"):
+    threaded into the ticket, marked auto-generated."""
+    from channels_hub.services.outbox import AUTO_GENERATED
+    from tickets.models import Ticket
+
+    payload = event.payload or {}
+    ticket = Ticket.objects.select_related("tenant").filter(
+        tenant_id=event.tenant_id, pk=(payload.get("ticket") or {}).get("id")).first()
+    if ticket is None or not payload.get("to"):
+        return
+    headers = thread_headers(ticket=ticket)
+    language = payload.get("language") or customer_language(tenant=ticket.tenant, ticket=ticket)
+    rendered = render_customer_email("automation", tenant=ticket.tenant, language=language,
+                                     subject=payload.get("subject") or ticket.subject,
+                                     context={"ticket": ticket, "body_text": payload.get("body") or ""})
+    outbound_queue(tenant=ticket.tenant, kind=OutboundKind.AUTOMATION, to=[payload["to"]], subject=rendered.subject,
+                   text=payload.get("body") or "", html=rendered.html, ticket=ticket, channel=headers.channel,
+                   in_reply_to=headers.in_reply_to, references=headers.references,
+                   auto_submitted=AUTO_GENERATED)
+
+
+def notification_email_consumer(event) -> None:
+    """``notification.created`` with ``by_email``: the agent's notification mail, through
+    the outbox (not threaded: it is about a ticket, not part of its conversation)."""
+    from channels_hub.services.outbox import AUTO_GENERATED
+    from tickets.automation.notifications import notification_email_claim
+
+    payload = event.payload or {}
+    if not payload.get("by_email") or not payload.get("id"):
+        return
+    rendered = notification_email_claim(notification_id=payload["id"])
+    if rendered is None:
+        return
+    from helpdesk.tenancy.models import Tenant
+
+    tenant = Tenant.objects.get(pk=event.tenant_id)
+    outbound_queue(tenant=tenant, kind=OutboundKind.NOTIFICATION, to=[rendered.to], subject=rendered.subject,
+                   text=rendered.text, html=rendered.html, auto_submitted=AUTO_GENERATED, token=False)

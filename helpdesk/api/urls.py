@@ -8,6 +8,8 @@ app_name = "api"
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
     path("", include("helpdesk.events.api.urls")),
+    path("", include("helpdesk.people.api_integrations")),
+    path("", include("helpdesk.people.api.urls")),
     path("", include("tickets.api.urls")),
     path("", include("channels_hub.api.urls")),
 ]

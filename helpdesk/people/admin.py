@@ -1,6 +1,7 @@
 """Admin of people: platform users (superusers only), and each tenant's teams, organizations, contacts."""
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import admin as auth_admin, forms as auth_forms
 from django.core.exceptions import ValidationError
@@ -8,7 +9,24 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
 from helpdesk.people.identities import normalize_identity
-from helpdesk.people.models import Contact, ContactIdentity, Organization, Team, TeamMember, User
+from helpdesk.people.integrations import (
+    SECRET_MIN_LENGTH,
+    check_integration_url,
+    integration_create,
+    integration_delete,
+    integration_update,
+)
+from helpdesk.people.models import (
+    Contact,
+    ContactIdentity,
+    CustomerDataIntegration,
+    ImportJob,
+    Organization,
+    Team,
+    TeamMember,
+    User,
+)
+from helpdesk.people.services import clean_domains, organizations_with_domain
 from helpdesk.tenancy.admin_base import (
     ACTIONS,
     TenantScopedAdmin,
@@ -131,13 +149,38 @@ _CONTACT_CAPABILITIES = {"view": Cap.CONTACTS_VIEW, "add": Cap.CONTACTS_EDIT, "c
                          "delete": Cap.CONTACTS_EDIT}
 
 
+class OrganizationForm(TenantScopedForm):
+    class Meta:
+        model = Organization
+        fields = ("name", "domains", "auto_assign", "notes")
+
+    def clean_domains(self):
+        try:
+            domains = clean_domains(self.cleaned_data.get("domains"))
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["domains"]) from None
+        tenant = self.target_tenant()
+        for domain in domains if tenant is not None else ():
+            owner = organizations_with_domain(tenant=tenant, domain=domain).exclude(pk=self.instance.pk).first()
+            if owner is not None:
+                raise ValidationError(gettext("The domain %(domain)s already belongs to the organization "
+                                              "“%(name)s”.") % {"domain": domain, "name": owner.name})
+        return domains
+
+
 @admin.register(Organization)
 class OrganizationAdmin(TenantScopedAdmin):
     capabilities = _CONTACT_CAPABILITIES
-    list_display = ("name", "created_at")
+    form = OrganizationForm
+    list_display = ("name", "domain_list", "auto_assign", "created_at")
+    list_filter = ("auto_assign",)
     search_fields = ("name",)
     ordering = ("name",)
-    fields = ("name", "domains", "notes")
+    fields = ("name", "domains", "auto_assign", "notes")
+
+    @admin.display(description=_("email domains"))
+    def domain_list(self, obj):
+        return ", ".join(obj.domains) or "—"
 
 
 class ContactIdentityForm(TenantScopedForm):
@@ -170,5 +213,95 @@ class ContactAdmin(TenantScopedAdmin):
     list_select_related = ("organization",)
     search_fields = ("name", "identities__value")
     ordering = ("-created_at", "-id")
-    fields = ("name", "organization", "locale", "timezone", "notes")
+    fields = ("name", "organization", "locale", "timezone", "notes", "attributes")
     inlines = [ContactIdentityInline]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(TenantScopedAdmin):
+    """CSV imports, read-only: they are made and followed in the console."""
+
+    capabilities = {"view": Cap.CONTACTS_EDIT}
+    list_display = ("__str__", "kind", "status", "processed_rows", "total_rows", "created_count", "updated_count",
+                    "failed_count", "created_by", "created_at")
+    list_filter = ("kind", "status")
+    list_select_related = ("created_by",)
+    search_fields = ("filename",)
+    ordering = ("-created_at", "-id")
+    fields = ("kind", "status", "filename", "created_by", "total_rows", "processed_rows", "created_count",
+              "updated_count", "failed_count", "errors", "created_at", "started_at", "finished_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- customer data integrations ---------------------------------------------------------------
+
+
+class CustomerDataIntegrationForm(TenantScopedForm):
+    """The secret is write-only: never rendered back; left empty on change, it is kept."""
+
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
+    secret = forms.CharField(label=_("signing secret"), required=False, strip=False, max_length=200,
+                             widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+                             help_text=_("At least 16 characters. Never shown again; leave empty to keep it."))
+
+    class Meta:
+        model = CustomerDataIntegration
+        fields = ("name", "url", "timeout_ms", "cache_seconds", "is_active")
+
+    def clean_url(self):
+        try:
+            return check_integration_url(self.cleaned_data.get("url") or "")
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["url"]) from None
+
+    def clean_secret(self):
+        secret = self.cleaned_data.get("secret") or ""
+        if not secret and self.instance.pk is None:
+            raise ValidationError(gettext("Enter a signing secret."))
+        if secret and len(secret) < SECRET_MIN_LENGTH:
+            raise ValidationError(gettext("Use a signing secret of at least %(count)d characters.")
+                                  % {"count": SECRET_MIN_LENGTH})
+        return secret
+
+
+@admin.register(CustomerDataIntegration)
+class CustomerDataIntegrationAdmin(TenantScopedAdmin):
+    """Writes go through ``people.integrations`` (URL guard, audit); the secret is never shown."""
+
+    form = CustomerDataIntegrationForm
+    capabilities = {action: Cap.SETTINGS_MANAGE for action in ACTIONS}
+    audit_writes = False  # the services audit
+    list_display = ("name", "url", "is_active", "timeout_ms", "cache_seconds", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("name", "url")
+    ordering = ("name",)
+    fields = ("name", "url", "secret", "timeout_ms", "cache_seconds", "is_active")
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data.get(name)
+                for name in ("name", "url", "secret", "timeout_ms", "cache_seconds", "is_active")}
+        if change:
+            if not data["secret"]:
+                data.pop("secret")
+            stored = integration_update(integration=obj, actor=request.user, **data)
+        else:
+            stored = integration_create(tenant=form.target_tenant() or request.tenant, actor=request.user, **data)
+        obj.pk = stored.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        integration_delete(integration=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for integration in queryset.select_related("tenant"):
+            integration_delete(integration=integration, actor=request.user)

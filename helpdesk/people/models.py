@@ -199,3 +199,60 @@ class CustomerDataIntegration(TenantOwned):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ImportKind(models.TextChoices):
+    CONTACTS = "contacts", _("Contacts")
+    ORGANIZATIONS = "organizations", _("Organizations")
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJob(TenantOwned):
+    """One uploaded CSV of contacts or organizations, worked through in batches by a task.
+
+    The file's text is kept (decoded) so a crashed worker resumes from ``processed_rows``;
+    ``errors`` lists the rows that were refused, ``[{"row": 7, "message": "…"}]`` (row 1 is
+    the header, so the first data row is row 2, as spreadsheets number it).
+    """
+
+    kind = models.CharField(_("kind"), max_length=16, choices=ImportKind.choices)
+    status = models.CharField(_("status"), max_length=16, choices=ImportStatus.choices,
+                              default=ImportStatus.QUEUED)
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    source = models.TextField(_("CSV"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("processed"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    failed_count = models.PositiveIntegerField(_("failed"), default=0)
+    errors = models.JSONField(_("row errors"), default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        indexes = [models.Index(fields=["tenant", "-created_at", "-id"], name="importjob_tenant_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.filename or self.pk}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == ImportStatus.COMPLETED or not self.total_rows:
+            return 100 if self.status == ImportStatus.COMPLETED else 0
+        return min(100, self.processed_rows * 100 // self.total_rows)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportStatus.COMPLETED, ImportStatus.FAILED)

@@ -166,3 +166,16 @@ def _smtp_port() -> int:
     from django.conf import settings
 
     return settings.EMAIL_PORT
+
+
+def test_the_ticket_page_shows_what_became_of_each_mail(channel, tenant, agent, smtp_inbox):
+    from tests.tickets.console.conftest import client_for
+
+    inbound = receive(channel, raw_mail())
+    ticket = _ticket(tenant, inbound)
+    smtp_inbox.reply = "550 5.1.1 mailbox <jane@example.org> unknown"
+    message_add(ticket=ticket, actor=agent, via=Via.CONSOLE, body="Try this.", public=True)
+    page = client_for(agent).get(f"/console/tickets/{ticket.number}/").content.decode()
+    assert 'id="email-deliveries"' in page
+    assert "mailbox &lt;jane@example.org&gt; unknown" in page  # the server's reason, escaped
+    assert "Acknowledgement" in page and "Failed" in page

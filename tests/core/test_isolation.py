@@ -50,7 +50,13 @@ NOT_TENANT_OBJECTS: dict[str, str] = {
     "admin/(?P<url>.*)$": "the admin's catch-all (adds a slash or answers 404)",
     "console:password_reset_confirm": "token link from a reset email; no tenant object in the path",
     "console:password-reset-confirm": "token link from a reset email; no tenant object in the path",
+    "portal:signin_link": "token link from a sign-in email, looked up by hash in the host's tenant only "
+                          "(tests/channels_hub/test_portal.py)",
     "api:channel-email-inbound": "a channel's public key; only its own secret opens it (tests/channels_hub/test_api.py)",
+    "api:channel-connector-messages": "a channel's public key; only its own secret opens it "
+                                      "(tests/channels_hub/test_connector.py)",
+    "api:channel-connector-attachment": "a channel's public key and a link signed for that channel; "
+                                        "tests/channels_hub/test_connector.py",
 }
 # Collection routes not fetched with GET, and why.
 SKIP_GET: dict[str, str] = {

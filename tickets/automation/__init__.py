@@ -31,7 +31,7 @@ def register() -> None:
     from helpdesk.tenancy.roles import Cap
     from helpdesk.tenancy.services import register_tenant_defaults
     from tickets import tasks_automation  # noqa: F401 - registers the Celery tasks
-    from tickets.automation.actions import WEBHOOK_EVENT
+    from tickets.automation.actions import EMAIL_REQUESTED_EVENT, WEBHOOK_EVENT
     from tickets.automation.defaults import automation_defaults_create
     from tickets.automation.notifications import notification_consumer
     from tickets.automation.routing_service import agent_status_consumer, routing_hook
@@ -40,6 +40,8 @@ def register() -> None:
     from tickets.services.merge import problem_solved_consumer
 
     register_event_type(WEBHOOK_EVENT, _("A trigger or automation called the webhooks (its \"webhook\" action)."))
+    register_event_type(EMAIL_REQUESTED_EVENT, _("A trigger or automation asked for an email to the requester."),
+                        push_to_agents=False)
     register_consumer(TRIGGERS_CONSUMER, trigger_consumer, event_types=TRIGGER_EVENTS)
     register_consumer(NOTIFICATIONS_CONSUMER, notification_consumer,
                       event_types=("ticket.created", "ticket.updated", "ticket.message_added", "sla.warning",

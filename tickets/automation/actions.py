@@ -40,6 +40,7 @@ from tickets.productivity.placeholders import (
 )
 
 logger = logging.getLogger(__name__)
+EMAIL_REQUESTED_EVENT = "ticket.email_requested"
 
 MAX_ACTIONS = 20
 MAX_TAGS = 20
@@ -368,13 +369,11 @@ def _pick(text: str | dict[str, str], language: str, fallback: str) -> str:
 
 
 def _email_requester(*, ticket: Ticket, value: dict, rule: RuleRef) -> None:
-    """Queue a plain email to the requester's primary address (after commit).
-
-    Sent with Django's ``send_mail`` from a Celery task: the ticket's email channel (its
-    outbox, threading headers, the reply landing back on the ticket) is issue 4's; until
-    then this is a notification the customer cannot answer into the ticket.
-    """
-    from tickets.tasks_automation import send_requester_email
+    """Ask for an email to the requester's primary address: the event
+    ``ticket.email_requested`` carries the rendered subject and body, and the email
+    channel's consumer queues it in its outbox after commit (threaded into the ticket, so
+    the customer's answer lands on it; marked auto-generated)."""
+    from helpdesk.events.services import event_emit
 
     address = _requester_email(ticket)
     if not address:
@@ -386,9 +385,9 @@ def _email_requester(*, ticket: Ticket, value: dict, rule: RuleRef) -> None:
     subject = render_placeholders(_pick(value["subject"], language, ticket.tenant.default_locale), context)
     body = render_placeholders(_pick(value["body"], language, ticket.tenant.default_locale), context)
     subject = " ".join(subject.split())[:MAX_SUBJECT]  # no header injection through new lines
-    tenant_id, ticket_id = ticket.tenant_id, ticket.pk
-    transaction.on_commit(lambda: send_requester_email.delay(tenant_id, ticket_id, address, subject, body),
-                          robust=True)
+    event_emit(tenant=ticket.tenant, type=EMAIL_REQUESTED_EVENT, subject=ticket, payload={
+        "ticket": {"id": ticket.pk, "number": ticket.number}, "to": address, "subject": subject, "body": body,
+        "language": language, "rule": {"kind": rule.kind, "id": rule.id, "name": rule.name}})
 
 
 def _requester_email(ticket: Ticket) -> str:

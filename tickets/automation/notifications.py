@@ -7,6 +7,8 @@ channels on (``DEFAULT_PREFERENCE``), so a new agent is notified without setup.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import logging
 from typing import Any, Iterable
 
@@ -122,18 +124,15 @@ def notify(*, tenant: Tenant, user, kind: str, ticket: Ticket | None, text: str)
         return None
     text = " ".join((text or "").split())[:MAX_TEXT]
     notification = Notification.objects.create(tenant=tenant, user=user, kind=kind, ticket=ticket, text=text)
+    # ``by_email``: the email channel's consumer of this event queues the mail in its outbox
+    # (delivery state, retries), so the email goes out once, after commit.
     event_emit(tenant=tenant, type="notification.created", subject=notification, payload={
         "id": notification.pk, "user_id": user.pk, "kind": kind,
-        "ticket_id": ticket.pk if ticket is not None else None, "text": text,
+        "ticket_id": ticket.pk if ticket is not None else None, "text": text, "by_email": pref["by_email"],
     })
     if pref["in_console"]:
         message = push_payload(notification, ticket)
         transaction.on_commit(lambda: _push(tenant.pk, user.pk, message), robust=True)
-    if pref["by_email"]:
-        from tickets.tasks_automation import send_notification_email
-
-        notification_id = notification.pk
-        transaction.on_commit(lambda: send_notification_email.delay(tenant.pk, notification_id), robust=True)
     return notification
 
 
@@ -148,21 +147,48 @@ def notification_mark_read(*, tenant: Tenant, user, ids: Iterable[int] | None = 
 # --- email --------------------------------------------------------------------------------
 
 
-def notification_email_send(*, notification_id: int) -> bool:
-    """Email one stored notification in the person's language; idempotent (``emailed_at``).
+@dataclass(frozen=True)
+class NotificationEmail:
+    to: str
+    subject: str
+    text: str
+    html: str
 
-    Precondition: in the notification's tenant scope. The claim is a conditional UPDATE,
-    so two workers holding the same message send it once.
-    """
-    from django.conf import settings
-    from django.core.mail import EmailMultiAlternatives
-    from django.template import loader
 
+def notification_email_claim(*, notification_id: int) -> NotificationEmail | None:
+    """Claim one stored notification for email and render it in the person's language;
+    None when it was claimed before (idempotent: ``emailed_at``, a conditional UPDATE, so two
+    workers holding the same event mail it once). Precondition: in its tenant's scope."""
     now = timezone.now()
     claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(emailed_at=now)
     if not claimed:
+        return None
+    return _render_email(Notification.objects.select_related("user", "ticket", "tenant").get(pk=notification_id))
+
+
+def notification_email_send(*, notification_id: int) -> bool:
+    """Email one stored notification directly (the task queued before notifications went
+    through the email channel's outbox; kept for messages still in a queue)."""
+    from django.core.mail import EmailMultiAlternatives
+
+    rendered = notification_email_claim(notification_id=notification_id)
+    if rendered is None:
         return False
-    notification = Notification.objects.select_related("user", "ticket", "tenant").get(pk=notification_id)
+    message = EmailMultiAlternatives(subject=rendered.subject, body=rendered.text, to=[rendered.to])
+    message.attach_alternative(rendered.html, "text/html")
+    try:
+        message.send()
+    except Exception:
+        # Let the task retry: release the claim so the next attempt can send.
+        Notification.objects.filter(pk=notification_id).update(emailed_at=None)
+        raise
+    return True
+
+
+def _render_email(notification: Notification) -> NotificationEmail:
+    from django.conf import settings
+    from django.template import loader
+
     user, tenant, ticket = notification.user, notification.tenant, notification.ticket
     language = user.locale or tenant.default_locale or settings.LANGUAGE_CODE
     with translation.override(language):
@@ -179,15 +205,7 @@ def notification_email_send(*, notification_id: int) -> bool:
         subject = " ".join(loader.render_to_string("emails/notification.subject.txt", context).split())
         body = loader.render_to_string("emails/notification.txt", context)
         html = loader.render_to_string("emails/notification.html", context)
-    message = EmailMultiAlternatives(subject=subject[:200], body=body, to=[user.email])
-    message.attach_alternative(html, "text/html")
-    try:
-        message.send()
-    except Exception:
-        # Let the task retry: release the claim so the next attempt can send.
-        Notification.objects.filter(pk=notification_id).update(emailed_at=None)
-        raise
-    return True
+    return NotificationEmail(to=user.email, subject=subject[:200], text=body, html=html)
 
 
 def ticket_console_url(ticket: Ticket) -> str:

@@ -15,9 +15,7 @@ from helpdesk.tenancy.models import Membership
 from helpdesk.tenancy.roles import Cap
 from tickets.models import Status, Ticket, TicketCC, TicketFollower
 from tickets.services.common import TicketClosed, actor_label, record_change, require_capability
-from tickets.services.tickets import lock_ticket
-
-MAX_CCS = 48
+from tickets.services.tickets import MAX_CCS, lock_ticket
 
 
 def ticket_follow(*, ticket: Ticket, user: Any, actor: Any, via: str) -> TicketFollower:
@@ -86,6 +84,37 @@ def ticket_cc_add(*, ticket: Ticket, contact: Contact, actor: Any, via: str,
         cc = TicketCC.objects.create(tenant=tenant, ticket=locked, contact=contact)
         _cc_change(ticket=locked, actor=actor, via=via, contact=contact, added=True, audit_meta=audit_meta)
         return cc
+
+
+def ticket_ccs_add(*, ticket: Ticket, contacts: list[Contact], actor: Any, via: str,
+                   audit_meta: Mapping[str, Any] | None = None) -> list[TicketCC]:
+    """Copy several contacts at once (an email's new recipients): one change, one version,
+    one system entry. The requester, contacts already copied and those beyond the limit
+    are skipped; a closed ticket takes none (returns [])."""
+    tenant = ticket.tenant
+    wanted = list({c.pk: c for c in contacts if c.tenant_id == tenant.pk and c.pk != ticket.requester_id}.values())
+    if not wanted:
+        return []
+    with transaction.atomic(), tenant_scope(tenant):
+        require_capability(tenant=tenant, actor=actor, capability=Cap.TICKETS_EDIT, via=via)
+        locked = lock_ticket(ticket)
+        if locked.status == Status.CLOSED:
+            return []
+        existing = set(TicketCC.objects.filter(ticket=locked).values_list("contact_id", flat=True))
+        room = MAX_CCS - len(existing)
+        new = [c for c in wanted if c.pk not in existing][:max(room, 0)]
+        if not new:
+            return []
+        rows = TicketCC.objects.bulk_create([TicketCC(tenant=tenant, ticket=locked, contact=c) for c in new])
+        now = timezone.now()
+        locked.version += 1
+        locked.last_activity_at = now
+        locked.save(update_fields=["version", "last_activity_at", "updated_at"])
+        labels = ", ".join(c.name or f"#{c.pk}" for c in new)
+        record_change(ticket=locked, actor=actor, via=via, at=now,
+                      changes={"ccs": (None, [c.pk for c in new])}, readable_changes={"cc": (None, labels)},
+                      audit_action="ticket.cc_added", audit_meta=audit_meta)
+        return rows
 
 
 def ticket_cc_remove(*, ticket: Ticket, contact: Contact, actor: Any, via: str,

@@ -7,7 +7,7 @@ import re
 from typing import Any, Iterable, Mapping
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Case, DateTimeField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 
 from helpdesk.audit.services import audit_record
 from helpdesk.people.identities import normalize_email
-from helpdesk.people.models import Contact, ContactIdentity, IdentityKind, Team
+from helpdesk.people.models import Contact, IdentityKind, Team
+from helpdesk.people.services import contact_resolve
 from helpdesk.tenancy.context import dangerously_unscoped, tenant_scope
 from helpdesk.tenancy.models import Tenant
 from helpdesk.tenancy.roles import Cap, Scope
@@ -29,6 +30,7 @@ from tickets.models import (
     Status,
     Tag,
     Ticket,
+    TicketCC,
     TicketCounter,
     TicketSettings,
     TicketTag,
@@ -75,32 +77,20 @@ UPDATABLE = ("subject", "status", "priority", "type", "assignee", "team", "tags"
 # Statuses an agent (or the API) may set; ``closed`` is the system's, ``new`` is never set again.
 SETTABLE_STATUSES = (Status.OPEN, Status.PENDING, Status.ON_HOLD, Status.SOLVED)
 CLOSE_BATCH = 500
+MAX_CCS = 48
 
 
 # --- requesters --------------------------------------------------------------------------
 
 def contact_for_email(*, tenant: Tenant, email: str, name: str = "") -> Contact:
-    """The contact reached at ``email`` (an email identity), created with that identity if none."""
+    """The contact reached at ``email`` (an email identity), created with that identity if none.
+
+    A thin wrapper of ``people.services.contact_resolve`` that keeps the ticket forms' error key."""
     try:
         value = normalize_email(email or "")
     except ValidationError:
         raise ValidationError({"requester.email": [_("Enter a valid email address.")]}) from None
-    identity = (ContactIdentity.objects.filter(tenant=tenant, kind=IdentityKind.EMAIL, provider="", value=value)
-                .select_related("contact").first())
-    if identity is not None:
-        return identity.contact
-    name = (name or "").strip()[:200]
-    try:
-        with transaction.atomic():
-            contact = Contact.objects.create(tenant=tenant, name=name or value.split("@")[0])
-            ContactIdentity.objects.create(tenant=tenant, contact=contact, kind=IdentityKind.EMAIL, provider="",
-                                           value=value, is_primary=True)
-    except IntegrityError:  # the same address arrived twice at once: use the winner's contact
-        return ContactIdentity.objects.select_related("contact").get(
-            tenant=tenant, kind=IdentityKind.EMAIL, provider="", value=value).contact
-    audit_record(tenant=tenant, action="contact.created", actor_label=_("System"), obj=contact,
-                 after={"email": value, "name": contact.name})
-    return contact
+    return contact_resolve(tenant=tenant, kind=IdentityKind.EMAIL, value=value, name=name)
 
 
 # --- numbers -----------------------------------------------------------------------------
@@ -197,9 +187,13 @@ def ticket_create(
     follow_up_of: Ticket | None = None,
     external_id: str = "",
     attachments: Iterable[Any] = (),
+    ccs: Iterable[Contact] = (),
     audit_meta: Mapping[str, Any] | None = None,
 ) -> Ticket:
     """Open a case for ``requester`` with the next number of the tenant.
+
+    ``ccs``: contacts copied from the start (an email's other recipients), part of the
+    creation itself (no separate entries); the requester and duplicates are skipped.
 
     The description becomes the first message: public (unless ``public_description`` is
     False), authored by the agent when a person creates it from the console or the API
@@ -212,7 +206,7 @@ def ticket_create(
 
 def _ticket_create(*, tenant, actor, via, subject, description, requester, priority, type, channel, tags,
                    custom_fields, assignee, team, language, public_description, contact_reason, problem,
-                   follow_up_of, external_id, attachments, audit_meta) -> Ticket:
+                   follow_up_of, external_id, attachments, ccs, audit_meta) -> Ticket:
     if via in AGENT_VIAS or actor is not None:
         require_capability(tenant=tenant, actor=actor, capability=Cap.TICKETS_EDIT, via=via)
     _clean_choice("via", via, Via)
@@ -252,6 +246,9 @@ def _ticket_create(*, tenant, actor, via, subject, description, requester, prior
     if tag_names:
         tag_rows = tags_ensure(tenant=tenant, names=tag_names)
         TicketTag.objects.bulk_create([TicketTag(tenant=tenant, ticket=ticket, tag=tag_rows[n]) for n in tag_names])
+    cc_ids = list(dict.fromkeys(c.pk for c in ccs if c.tenant_id == tenant.pk and c.pk != requester.pk))[:MAX_CCS]
+    if cc_ids:
+        TicketCC.objects.bulk_create([TicketCC(tenant=tenant, ticket=ticket, contact_id=c) for c in cc_ids])
 
     message = None
     if has_message:
@@ -265,7 +262,7 @@ def _ticket_create(*, tenant, actor, via, subject, description, requester, prior
         attachment_services.attachments_store(ticket=ticket, message=message, uploads=[u[0] for u in uploads],
                                               uploaded_by=actor)
     payload = {"message_id": message.pk if message else None,
-               "follow_up_of": follow_up_of.pk if follow_up_of else None, "tags": tag_names}
+               "follow_up_of": follow_up_of.pk if follow_up_of else None, "tags": tag_names, "ccs": cc_ids}
     emit_ticket_event(ticket=ticket, type="ticket.created", actor=actor, via=via, payload=payload)
     audit_record(tenant=tenant, action="ticket.created", actor=actor, actor_label=actor_label(actor), obj=ticket,
                  after={**ticket_payload(ticket), "tags": tag_names, "custom_fields": values},

@@ -21,6 +21,7 @@ from tickets.sla.selectors import sla_summary
 from tickets.views import presenters, queries
 from tickets.views.forms import PropertiesForm, ReplyForm, TimeEntryForm
 from tickets.views.list import sla_badge_template
+from tickets.views.requester_card import requester_card
 
 DRAFT_SESSION_KEY = "ticket-draft-{pk}"
 ALL_MESSAGES_LIMIT = 2000
@@ -114,7 +115,6 @@ class TicketObjectView(TenantObjectMixin, ConsoleView, SingleObjectMixin):
                 "expected_version": ticket.version,
                 "last_message_id": last_message_id,
             })
-        other_tickets = queries.requester_other_tickets(ticket=ticket)
         context = {
             "ticket": ticket,
             "entries": entries_for(messages, new_ids=new_ids),
@@ -124,9 +124,7 @@ class TicketObjectView(TenantObjectMixin, ConsoleView, SingleObjectMixin):
             "reply_form": reply_form,
             "time_form": time_form or TimeEntryForm(),
             "macros": queries.macros_for(user=user) if can_edit and not closed else [],
-            "requester": ticket.requester,
-            "identities": ticket.requester.card_identities,
-            "other_tickets": other_tickets,
+            **requester_card(ticket=ticket, role=request.membership.role),
             "followers": [f.user for f in ticket.followers.all()],
             "is_following": queries.is_following(ticket=ticket, user=user),
             "tags": ticket_tags(ticket),

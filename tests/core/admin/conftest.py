@@ -13,6 +13,7 @@ from helpdesk.events.models import WebhookDeliveryAttempt
 from helpdesk.tenancy.context import tenant_scope
 from helpdesk.tenancy.roles import Role
 from tests import factories
+from tests.channels_hub import factories as channel_factories
 from tests.factories import PASSWORD, agent_in
 
 
@@ -34,6 +35,12 @@ class Rows:
     attempt: object
     calendar: object
     holiday: object
+    integration: object = None
+    import_job: object = None
+    channel: object = None
+    inbound_email: object = None
+    outbound_email: object = None
+    thread_ref: object = None
 
     def all(self) -> list:
         return list(vars(self).values())
@@ -63,8 +70,21 @@ def make_rows(tenant, suffix: str = "") -> Rows:
                                                         started_at=timezone.now(), error=f"attempt {slug}")
     calendar = factories.BusinessCalendarFactory(tenant=tenant, name=f"Hours {slug}{suffix}")
     holiday = factories.HolidayFactory(tenant=tenant, calendar=calendar, name=f"Holiday {slug}{suffix}")
+    integration = factories.CustomerDataIntegrationFactory(
+        tenant=tenant, name=f"Shop {slug}{suffix}", url=f"https://shop.{slug}.example/helpdesk",
+        secret=f"shopsec-{slug}-0123456789abcdef")
+    import_job = factories.ImportJobFactory(tenant=tenant, filename=f"customers-{slug}{suffix}.csv")
+    channel = channel_factories.ChannelFactory(tenant=tenant, name=f"Mailbox {slug}{suffix}",
+                                               address=f"support{suffix}@{slug}.example")
+    inbound_email = channel_factories.InboundEmailFactory(tenant=tenant, channel=channel, subject=f"Mail {slug}{suffix}",
+                                                          sender=f"jane@{slug}.example")
+    outbound_email = channel_factories.OutboundEmailFactory(tenant=tenant, channel=channel,
+                                                            subject=f"Reply {slug}{suffix}")
+    thread_ref = channel_factories.EmailThreadRefFactory(tenant=tenant, channel=channel,
+                                                         message_id=f"ref-{slug}{suffix}@example.org")
     return Rows(membership, team, team_member, organization, contact, identity, api_key, audit_entry, event,
-                webhook, delivery, attempt, calendar, holiday)
+                webhook, delivery, attempt, calendar, holiday, integration=integration, import_job=import_job,
+                channel=channel, inbound_email=inbound_email, outbound_email=outbound_email, thread_ref=thread_ref)
 
 
 @pytest.fixture

@@ -51,7 +51,9 @@ def test_pending_3_days_reminds_7_days_solves_and_each_applies_once(tenant, pend
 
         with run_events():
             assert automations_run(tenant=tenant, now=start + dt.timedelta(hours=73)) == {remind.pk: 1, solve.pk: 0}
-        assert [m.subject for m in mail.outbox] == [f"Still there? #{ticket.number}"]
+        # Through the email channel's outbox: the ticket token is appended so answers thread back.
+        assert [m.subject for m in mail.outbox] == [f"Still there? #{ticket.number} [#{ticket.number}]"]
+        assert mail.outbox[0].extra_headers["Auto-Submitted"] == "auto-generated"
         with run_events():
             assert automations_run(tenant=tenant, now=start + dt.timedelta(hours=100)) == {remind.pk: 0, solve.pk: 0}
         assert len(mail.outbox) == 1

@@ -170,8 +170,9 @@ def test_email_to_the_requester_is_sent_in_the_tickets_language(tenant, make_tic
     with run_events():
         ticket = make_ticket(language="tr")
     assert len(mail.outbox) == 1
-    assert mail.outbox[0].subject == f"Aldık: #{ticket.number}"
+    assert mail.outbox[0].subject == f"Aldık: #{ticket.number} [#{ticket.number}]"
     assert mail.outbox[0].body == "Merhaba Ayşe" and mail.outbox[0].to == ["ayse@example.org"]
+    assert "Merhaba Ayşe" in mail.outbox[0].alternatives[0][0]  # the branded HTML version
 
 
 def test_the_webhook_action_emits_an_event_and_targets_the_named_webhook(tenant, make_ticket, run_events):

@@ -1,0 +1,138 @@
+#!/usr/bin/env python
+"""Inbound email throughput: messages per second parsed, threaded and stored (prints figures).
+
+In a throwaway PostgreSQL database, one tenant with an email channel receives N mails
+through the real pipeline, one after another, the way the inbound hook and IMAP poller hand
+them over: ``inbound_store`` (the raw INSERT, committed, and the processing task published
+to Redis), then what the worker does with that task, ``inbound_process`` (parse, duplicate
+and loop checks, threading, contact, ticket or reply with its events, attachments, thread
+references, the acknowledgement queued). Published tasks (event dispatch, sending) are
+the workers' next jobs and are purged at the end; ``--eager`` runs them inline instead. The mix: the 60-mail test corpus with fresh
+Message-IDs (about two in three new requests), the rest replies that thread by In-Reply-To
+to our acknowledgements. Also printed: parsing alone.
+
+    DATABASE_URL=postgresql://helpdesk@127.0.0.1:5432/helpdesk REDIS_URL=redis://127.0.0.1:6379/0 \\
+        python bench/email_ingest.py [-n 2000]
+
+Target (issue 4): >= 100 messages/s on 2 cores. The script prints; it does not judge.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import ROOT, describe, django_setup, throwaway_database  # noqa: E402
+
+CORPUS = ROOT / "tests" / "channels_hub" / "email_corpus"
+_MESSAGE_ID = re.compile(rb"^Message-ID:.*$", re.I | re.M)
+
+
+def with_id(raw: bytes, message_id: str, *, in_reply_to: str = "") -> bytes:
+    header = f"Message-ID: <{message_id}>".encode()
+    raw = _MESSAGE_ID.sub(header, raw, count=1) if _MESSAGE_ID.search(raw) else header + b"\r\n" + raw
+    if in_reply_to:
+        raw = f"In-Reply-To: <{in_reply_to}>\r\nReferences: <{in_reply_to}>\r\n".encode() + raw
+    return raw
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=2000, help="mails to ingest")
+    parser.add_argument("--profile", action="store_true", help="print cProfile's top functions of store + process")
+    parser.add_argument("--eager", action="store_true",
+                        help="run every queued task inline (event consumers, sending) inside the figure")
+    args = parser.parse_args()
+
+    django_setup(CELERY_TASK_ALWAYS_EAGER="true" if args.eager else "false", API_RATE_LIMIT="off")
+    from django.conf import settings
+    from django.db import connection
+
+    from channels_hub.email import parse_email
+    from channels_hub.models import InboundEmail, InboundSource, OutboundEmail
+    from channels_hub.services.channels import channel_create
+    from channels_hub.services.inbound import inbound_process, inbound_store
+    from helpdesk.celery import app as celery_app
+    from helpdesk.tenancy.context import tenant_scope
+    from helpdesk.tenancy.services import tenant_create
+    from tickets.models import Message, Ticket
+
+    if connection.vendor != "postgresql":
+        print("bench/email_ingest.py measures PostgreSQL: set DATABASE_URL (see the docstring).")
+        return
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    from django.core.cache import cache
+
+    cache.clear()  # hourly sender limits of an earlier run (use a Redis db of its own)
+    corpus = [p.read_bytes() for p in sorted(CORPUS.glob("*.eml"))]
+    rng = random.Random(4)
+
+    parse_times = []
+    for raw in corpus * 5:
+        started = time.perf_counter()
+        parse_email(raw)
+        parse_times.append(time.perf_counter() - started)
+
+    with throwaway_database():
+        tenant = tenant_create(slug="bench", name="Bench Ltd", owner_email="owner@bench.test",
+                               owner_password="bench-password-1")
+        with tenant_scope(tenant):
+            channel, _secret = channel_create(tenant=tenant, actor=None, kind="email",
+                                              values={"name": "Support", "address": "support@acme.test",
+                                                      "sender_hourly_limit": 0, "channel_hourly_limit": 0})
+        import cProfile
+
+        profiler = cProfile.Profile() if args.profile else None
+        acks: list[str] = []
+        times = []
+        wall = time.perf_counter()
+        for i in range(args.n):
+            base = corpus[i % len(corpus)]
+            reply_to = rng.choice(acks) if acks and rng.random() < 0.35 else ""
+            raw = with_id(base, f"bench-{i}@example.org", in_reply_to=reply_to)
+            started = time.perf_counter()
+            if profiler:
+                profiler.enable()
+            inbound = inbound_store(channel=channel, raw=raw, source=InboundSource.HOOK)
+            if not args.eager:
+                with tenant_scope(tenant):
+                    inbound_process(inbound_id=inbound.pk)
+            if profiler:
+                profiler.disable()
+            times.append(time.perf_counter() - started)
+            if i % 50 == 0:
+                with tenant_scope(tenant):
+                    acks = list(OutboundEmail.objects.order_by("-id").values_list("message_id", flat=True)[:200])
+            print(f"  {i + 1:>6} mails", end="\r", flush=True)
+        wall = time.perf_counter() - wall
+        with tenant_scope(tenant):
+            statuses = dict.fromkeys(("processed", "duplicate", "ignored", "failed"), 0)
+            for status in InboundEmail.objects.values_list("status", flat=True):
+                statuses[status] = statuses.get(status, 0) + 1
+            tickets, messages = Ticket.objects.count(), Message.objects.filter(kind="public").count()
+            outbound = OutboundEmail.objects.count()
+            received = InboundEmail.objects.filter(pk=inbound.pk).exists()
+
+        if not args.eager:
+            celery_app.control.purge()
+    print(" " * 40, end="\r")
+    mode = "every task inline" if args.eager else "store + publish, then the worker's processing"
+    print(f"email ingest, {args.n} mails from the corpus (PostgreSQL + Redis, 1 process, {mode})")
+    print(describe("parse only (corpus x5)", parse_times))
+    print(describe("store + process, per mail", times))
+    print(f"{'throughput':<34} {args.n / wall:9.1f} mails/s  ({wall:.1f} s wall)")
+    if profiler:
+        import pstats
+
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(r"(channels_hub|tickets|helpdesk)/", 30)
+    print(f"{'outcome':<34} {statuses}  tickets={tickets} public messages={messages} "
+          f"outgoing={outbound} last stored={received}")
+
+
+if __name__ == "__main__":
+    main()

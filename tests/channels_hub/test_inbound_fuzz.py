@@ -1,0 +1,47 @@
+"""hypothesis on the whole pipeline: whatever arrives is stored, processed without an
+exception, and flagged when it could not be read properly. Never dropped."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from channels_hub.email import parse_email
+from channels_hub.models import InboundEmail, InboundSource, InboundStatus
+from channels_hub.services.inbound import inbound_store
+from helpdesk.tenancy.context import tenant_scope
+from tests.channels_hub.mail import email_channel
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CORPUS = sorted((Path(__file__).parent / "email_corpus").glob("*.eml"))
+
+
+@st.composite
+def hostile_mail(draw) -> bytes:
+    """A corpus mail cut, spliced and sprinkled with random bytes, or random bytes alone."""
+    if draw(st.booleans()):
+        return draw(st.binary(min_size=1, max_size=2000))
+    raw = CORPUS[draw(st.integers(0, len(CORPUS) - 1))].read_bytes()
+    start = draw(st.integers(0, len(raw) - 1))
+    end = draw(st.integers(start, len(raw)))
+    noise = draw(st.binary(max_size=200))
+    return (raw[:start] + noise + raw[end:]) or b"x"
+
+
+@pytest.fixture
+def channel(tenant):
+    return email_channel(tenant)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=hostile_mail())
+def test_anything_is_stored_processed_and_flagged_never_dropped(channel, tenant, raw):
+    stored = inbound_store(channel=channel, raw=raw, source=InboundSource.HOOK)
+    with tenant_scope(tenant):
+        inbound = InboundEmail.objects.get(pk=stored.pk)
+    assert bytes(inbound.raw) == raw
+    assert inbound.status in (InboundStatus.PROCESSED, InboundStatus.IGNORED, InboundStatus.DUPLICATE)
+    assert inbound.error == ""
+    assert inbound.malformed == parse_email(raw).malformed
