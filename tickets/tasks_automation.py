@@ -70,9 +70,10 @@ def send_notification_email(tenant_id: int, notification_id: int) -> bool:
 def send_requester_email(tenant_id: int, ticket_id: int, address: str, subject: str, body: str) -> None:
     """A trigger's or automation's email to the requester, sent as rendered when queued.
 
-    Plain ``send_mail`` until issue 4's email channel (outbox, threading, replies landing on
-    the ticket) exists. Not idempotent across a retry after the server accepted the message
-    (SMTP gives no way to know); the retry is for refused connections.
+    Kept only for tasks queued before the email channel's outbox took these mails (the
+    ``email_requester`` action now emits ``ticket.email_requested``, which the outbox
+    threads into the ticket). Not idempotent across a retry after the server accepted the
+    message (SMTP gives no way to know); the retry is for refused connections.
     """
     from django.core.mail import send_mail
 

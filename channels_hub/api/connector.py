@@ -41,9 +41,9 @@ from helpdesk.people.models import IdentityKind
 from helpdesk.people.services import clean_identity
 from helpdesk.tenancy.context import tenant_scope
 from helpdesk.tenancy.roles import Scope
+from tickets.downloads import attachment_download
 from tickets.models import Ticket
 from tickets.services import attachments as attachment_services
-from tickets.services.attachments import download_content_type
 from tickets.services.content import MAX_BODY_CHARS
 
 _NOT_FOUND = OpenApiResponse(description="No such channel (or ticket) in this tenant.")
@@ -253,17 +253,7 @@ class ConnectorAttachmentView(View):
             attachment = connector_services.attachment_from_link(channel=channel, token=token)
             if attachment is None:
                 raise Http404
-            try:
-                handle = attachment.file.open("rb")
-            except (FileNotFoundError, OSError, ValueError):
-                raise Http404 from None
-        # The same answer as the console's and the API's attachment downloads.
-        response = FileResponse(handle, as_attachment=True, filename=attachment.filename,
-                                content_type=download_content_type(attachment))
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Cache-Control"] = "private, no-store"
-        return response
+            return attachment_download(attachment)  # the same answer as every other download
 
 
 class DeliveryPagination(CursorPagination):

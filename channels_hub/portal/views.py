@@ -12,7 +12,7 @@ import zoneinfo
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -51,9 +51,9 @@ from channels_hub.services.rendering import DEFAULT_BRAND_COLOR
 from helpdesk.audit.services import request_meta
 from helpdesk.console import ratelimit
 from helpdesk.console.middleware import set_language_cookie
+from tickets.downloads import attachment_download
 from tickets.models import Attachment, CustomField, Status, Ticket, TicketCC
 from tickets.services import attachments as attachment_services
-from tickets.services.attachments import download_content_type
 from tickets.services.common import TicketClosed
 
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
@@ -457,13 +457,4 @@ class AttachmentDownloadView(RequestObjectView):
         attachment = selectors.public_attachment(ticket=self.get_request(number), token=token)
         if attachment is None:
             raise Http404
-        try:
-            handle = attachment.file.open("rb")
-        except (FileNotFoundError, OSError, ValueError):
-            raise Http404 from None
-        response = FileResponse(handle, as_attachment=True, filename=attachment.filename,
-                                content_type=download_content_type(attachment))
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return attachment_download(attachment)

@@ -20,6 +20,7 @@ from helpdesk.people.models import Team
 from helpdesk.tenancy.models import Membership
 from helpdesk.tenancy.roles import Scope
 from tickets import selectors, services
+from tickets.downloads import attachment_download
 from tickets.api import lookups
 from tickets.api.serializers import (
     AgentOutput,
@@ -39,7 +40,6 @@ from tickets.api.serializers import (
     TicketSettingsOutput,
 )
 from tickets.models import Attachment, ContactReason, CustomField, Tag
-from tickets.services.attachments import download_content_type
 
 _READ, _WRITE = Scope.TICKETS_READ, Scope.TICKETS_WRITE
 _SETTINGS = Scope.SETTINGS_WRITE
@@ -311,13 +311,4 @@ class AttachmentDownloadView(TenantScopedMixin, GenericAPIView):
         attachment = selectors.attachment_by_token(tenant=self.tenant, token=token)
         if attachment is None:
             raise NotFound()
-        try:
-            handle = attachment.file.open("rb")
-        except (FileNotFoundError, OSError):
-            raise NotFound() from None
-        response = FileResponse(handle, as_attachment=True, filename=attachment.filename,
-                                content_type=download_content_type(attachment))
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return attachment_download(attachment)  # a missing file is a 404 (Http404)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.http import FileResponse, Http404
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.views.generic.detail import SingleObjectMixin
 
 from helpdesk.console.views.base import ConsoleView, TenantObjectMixin
 from helpdesk.tenancy.roles import Cap, role_has
+from tickets.downloads import attachment_download
 from tickets.models import Attachment, Message, MessageKind, Metric, Status, Ticket, TimerStatus
 from tickets.selectors import ticket_tags
 from tickets.sla.selectors import sla_summary
@@ -204,16 +204,4 @@ class AttachmentDownloadView(TenantObjectMixin, ConsoleView, SingleObjectMixin):
     slug_url_kwarg = "token"
 
     def get(self, request, token):
-        from tickets.services.attachments import download_content_type
-
-        attachment = self.get_object()
-        try:
-            handle = attachment.file.open("rb")
-        except (FileNotFoundError, OSError, ValueError):
-            raise Http404 from None
-        response = FileResponse(handle, as_attachment=True, filename=attachment.filename,
-                                content_type=download_content_type(attachment))
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return attachment_download(self.get_object())
