@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from channels_hub.models import PortalAccount
-from helpdesk.console.ratelimit import client_ip  # noqa: F401 - re-exported for the views
+from helpdesk.console.ratelimit import client_ip, window_count  # noqa: F401 - client_ip: for the views
 
 SESSION_PREFIX = "portal:"
 _HASH_SALT = "channels_hub.portal.session"
@@ -79,14 +79,7 @@ def over_limit(*, kind: str, tenant_id: int, subject: str, per_hour: int) -> boo
     """Count one attempt of ``kind`` by ``subject`` (an address, an IP) and say whether it
     goes over ``per_hour``. A fixed one-hour window in the shared cache (Redis in full mode)."""
     digest = hashlib.sha256(f"{kind}\0{tenant_id}\0{subject.strip().lower()}".encode()).hexdigest()[:40]
-    key = f"portal:rate:{digest}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    return count > per_hour
+    return window_count(f"portal:rate:{digest}", 3600) > per_hour
 
 
 # --- the signed render time of a form ----------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from django.core.cache import cache
+from helpdesk.console.ratelimit import window_count
 from django.utils import formats, timezone
 from django.utils import translation
 
@@ -31,11 +31,7 @@ def expected_first_reply(ticket: Ticket):
 
 def _under_sender_limit(tenant_id: int, address: str) -> bool:
     key = f"ack-rate:{tenant_id}:{address.lower()}:{timezone.now():%Y%m%d%H}"
-    cache.add(key, 0, timeout=3700)
-    try:
-        return cache.incr(key) <= ACKS_PER_SENDER_PER_HOUR
-    except ValueError:
-        return True
+    return window_count(key, 3700) <= ACKS_PER_SENDER_PER_HOUR
 
 
 def acknowledgement_queue(*, ticket: Ticket, to: str, channel: Channel | None = None, in_reply_to: str = "",

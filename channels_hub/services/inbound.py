@@ -16,7 +16,6 @@ from email.policy import compat32
 
 from django.conf import settings
 from kombu.exceptions import OperationalError as BrokerError
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -38,6 +37,7 @@ from channels_hub.models import (
 )
 from channels_hub.services import acknowledgements
 from channels_hub.services.channels import sender_matches
+from helpdesk.console.ratelimit import window_count
 from helpdesk.people.models import ContactIdentity, IdentityKind
 from helpdesk.tenancy.context import dangerously_unscoped, tenant_scope
 from helpdesk.tenancy.models import Membership
@@ -351,13 +351,7 @@ def _over_limit(channel: Channel, sender: str) -> bool:
         keys.append((f"mail-rate:{channel.tenant_id}:{channel.pk}:c:{hour}", channel.channel_hourly_limit))
     over = False
     for key, limit in keys:
-        cache.add(key, 0, timeout=3700)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=3700)
-            count = 1
-        over = over or count > limit
+        over = window_count(key, 3700) > limit or over  # count in every window, even once over
     return over
 
 

@@ -18,6 +18,18 @@ PASSWORD = "password"
 CODE = "code"
 
 
+def window_count(key: str, seconds: int) -> int:
+    """Count one more hit of ``key`` in a fixed window of ``seconds`` (starting with its
+    first hit) in the shared cache, and return the count so far. Callers put the window's
+    identity (an hour's stamp, a tenant) into the key."""
+    cache.add(key, 0, timeout=seconds)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=seconds)
+        return 1
+
+
 def max_failures() -> int:
     return int(getattr(settings, "CONSOLE_LOGIN_MAX_FAILURES", 5))
 
