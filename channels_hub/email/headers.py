@@ -25,6 +25,7 @@ _ID = re.compile(r"<([^<>\s]{1,998})>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BARE_ADDRESS = re.compile(r"[^\s<>\"'(),;:@]{1,200}@[^\s<>\"'(),;:@]{1,255}")
 _LOCAL_ONLY = re.compile(r"^[A-Za-z0-9._+=-]{1,64}$")
+_BARE_ID = re.compile(r"[^@\s<>]{1,500}@[^@\s<>]{1,500}")
 
 
 def normalize_message_id(value: str) -> str:
@@ -48,7 +49,8 @@ def message_ids(value: str | None) -> list[str]:
         return []
     found = _ID.findall(value)
     if not found:
-        found = [token.strip("<>,;") for token in re.split(r"[\s,;]+", value) if "@" in token]
+        # Brackets inside a broken token are separators too ("0<@" is no id).
+        found = [token for token in re.split(r"[\s,;<>]+", value) if _BARE_ID.fullmatch(token)]
     seen: set[str] = set()
     ids = []
     for item in found:

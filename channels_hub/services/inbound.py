@@ -38,6 +38,7 @@ from channels_hub.models import (
 from channels_hub.services import acknowledgements
 from channels_hub.services.channels import sender_matches
 from helpdesk.console.ratelimit import window_count
+from helpdesk.people.identities import normalize_email
 from helpdesk.people.models import ContactIdentity, IdentityKind
 from helpdesk.tenancy.context import dangerously_unscoped, tenant_scope
 from helpdesk.tenancy.models import Membership
@@ -214,6 +215,10 @@ def _process(inbound: InboundEmail) -> Outcome:
     sender = parsed.sender.address.lower()
     if not sender or "@" not in sender:
         return Outcome(InboundStatus.IGNORED, "no-sender")
+    try:
+        sender = normalize_email(sender)
+    except ValidationError:  # "x@y" that is no address anyone can answer: kept, not a ticket
+        return Outcome(InboundStatus.IGNORED, "invalid-sender")
     if sender in tenancy.own_addresses:
         return Outcome(InboundStatus.IGNORED, "loop")
     if channel.blocked_senders and sender_matches(sender, channel.blocked_senders):
@@ -225,10 +230,12 @@ def _process(inbound: InboundEmail) -> Outcome:
 
     if thread is not None and thread.side_conversation_id:
         return _side_reply(inbound, parsed, thread)
-    contact = contact_for_email(tenant=channel.tenant, email=sender, name=parsed.sender.name)
     ticket = thread.ticket if thread is not None else _token_ticket(inbound, parsed, sender)
     uploads, refused = _uploads(parsed.attachments)
     body = _body(parsed, refused, new_thread=thread is None and ticket is None)
+    if ticket is not None and sender in tenancy.agent_addresses:
+        return _agent_reply(inbound, parsed, ticket=ticket, sender=sender, body=body, uploads=uploads)
+    contact = contact_for_email(tenant=channel.tenant, email=sender, name=parsed.sender.name)
     if ticket is not None:
         message = message_add(ticket=ticket, actor=None, via=Via.CUSTOMER, body=body, public=True,
                               author_contact=contact, channel=TicketChannel.EMAIL, external_id=inbound.message_id,
@@ -252,13 +259,47 @@ def _process(inbound: InboundEmail) -> Outcome:
     return Outcome(InboundStatus.PROCESSED, "new-ticket", ticket=ticket, message=message)
 
 
+def _agent_reply(inbound: InboundEmail, parsed: ParsedEmail, *, ticket: Ticket, sender: str, body: str,
+                 uploads: list) -> Outcome:
+    """An agent answering by email (to a notification, or copied on the customer's thread):
+    a public reply by that agent, mailed on to the customer like one from the console; an
+    internal note when their role may only write notes. A closed ticket takes nothing."""
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import PermissionDenied
+
+    from tickets.services.common import TicketClosed
+
+    user = (get_user_model().objects.filter(email__iexact=sender, is_active=True,
+                                            memberships__tenant_id=inbound.tenant_id,
+                                            memberships__is_active=True).first())
+    if user is None:
+        return Outcome(InboundStatus.IGNORED, "agent-unknown", ticket=ticket)
+    message = None
+    for public in (True, False):
+        try:
+            with transaction.atomic():
+                message = message_add(ticket=ticket, actor=user, via=Via.EMAIL, body=body, public=public,
+                                      channel=TicketChannel.EMAIL, external_id=inbound.message_id,
+                                      attachments=uploads)
+            break
+        except PermissionDenied:
+            continue
+        except TicketClosed:
+            return Outcome(InboundStatus.IGNORED, "ticket-closed", ticket=ticket)
+    if message is None:
+        return Outcome(InboundStatus.IGNORED, "not-allowed", ticket=ticket)
+    _remember(inbound, parsed, ticket=ticket, message=message)
+    return Outcome(InboundStatus.PROCESSED, "agent-reply", ticket=ticket, message=message)
+
+
 def _remember(inbound: InboundEmail, parsed: ParsedEmail, *, ticket: Ticket, message: Message | None,
               side_conversation: SideConversation | None = None) -> None:
-    EmailThreadRef.objects.get_or_create(
-        tenant_id=inbound.tenant_id, message_id=inbound.message_id,
-        defaults={"direction": ThreadDirection.INBOUND, "ticket": ticket, "ticket_message": message,
-                  "side_conversation": side_conversation, "channel": inbound.channel,
-                  "references": " ".join(parsed.references[-20:])})
+    # One statement: a concurrent copy of the same mail that got here first keeps its row
+    # (the unique (tenant, message_id) decides; this one is then a duplicate in effect).
+    EmailThreadRef.objects.bulk_create([EmailThreadRef(
+        tenant_id=inbound.tenant_id, message_id=inbound.message_id, direction=ThreadDirection.INBOUND,
+        ticket=ticket, ticket_message=message, side_conversation=side_conversation, channel=inbound.channel,
+        references=" ".join(parsed.references[-20:]))], ignore_conflicts=True)
 
 
 def _known_and_thread(inbound: InboundEmail, parsed: ParsedEmail) -> tuple[EmailThreadRef | None,

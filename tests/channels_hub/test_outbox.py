@@ -179,3 +179,23 @@ def test_the_ticket_page_shows_what_became_of_each_mail(channel, tenant, agent, 
     assert 'id="email-deliveries"' in page
     assert "mailbox &lt;jane@example.org&gt; unknown" in page  # the server's reason, escaped
     assert "Acknowledgement" in page and "Failed" in page
+
+
+def test_an_agent_answering_by_email_replies_as_the_agent(channel, tenant, agent, smtp_inbox):
+    inbound = receive(channel, raw_mail(message_id="<customer-1@example.org>"))
+    ticket = _ticket(tenant, inbound)
+    smtp_inbox.messages.clear()
+    answer = receive(channel, raw_mail(sender=f"Agent <{agent.email}>", subject=f"Re: Help [#{ticket.number}]",
+                                       body="Restart the router, please.\n\n> I cannot log in.",
+                                       in_reply_to="<customer-1@example.org>"))
+    assert answer.status == "processed" and answer.reason == "agent-reply"
+    with tenant_scope(tenant):
+        message = Message.objects.get(pk=answer.ticket_message_id)
+        assert message.author_user_id == agent.pk and message.author_contact_id is None
+        assert message.kind == "public" and message.via == "email"
+        assert not Ticket.objects.get(pk=ticket.pk).ccs.exists()  # the agent is not made a customer CC
+        ticket.refresh_from_db()
+        assert ticket.first_reply_at is not None
+    mailed = smtp_inbox.messages[-1]
+    assert mailed["to"] == ["jane@example.org"] and "Restart the router" in mailed["message"].get_body(
+        ("plain",)).get_content()

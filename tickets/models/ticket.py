@@ -60,6 +60,8 @@ class Via(models.TextChoices):
 
     CONSOLE = "console", _("Console")
     API = "api", _("API")
+    # An agent answering by email (a reply to a notification or to the customer's thread).
+    EMAIL = "email", _("Email")
     CUSTOMER = "customer", _("Customer")
     TRIGGER = "trigger", _("Trigger")
     AUTOMATION = "automation", _("Automation")

@@ -27,7 +27,7 @@ from tickets.models import Message, MessageKind, Ticket, Via
 # Roles whose members can be assignees (light agents, reviewers and analysts cannot).
 ASSIGNABLE_ROLES = (Role.OWNER, Role.ADMIN, Role.AGENT)
 # Who counts as an agent writing: messages made through these count as agent replies.
-AGENT_VIAS = (Via.CONSOLE, Via.API)
+AGENT_VIAS = (Via.CONSOLE, Via.API, Via.EMAIL)
 # Machine-made changes: they never count as an agent's reply or first action.
 MACHINE_VIAS = (Via.TRIGGER, Via.AUTOMATION, Via.SYSTEM)
 
