@@ -8,6 +8,7 @@ app_name = "channels"
 
 urlpatterns = [
     path("", settings.ChannelListView.as_view(), name="list"),
+    path("portal/", settings.PortalSettingsView.as_view(), name="portal_settings"),
     path("new/email/", settings.ChannelCreateView.as_view(kind=ChannelKind.EMAIL), name="new_email"),
     path("new/connector/", settings.ChannelCreateView.as_view(kind=ChannelKind.CONNECTOR), name="new_connector"),
     path("<int:pk>/", settings.ChannelUpdateView.as_view(), name="edit"),

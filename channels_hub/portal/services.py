@@ -53,6 +53,26 @@ def portal_settings_get(*, tenant: Tenant) -> PortalSettings:
     return row
 
 
+PORTAL_SETTING_FIELDS = ("enabled", "organization_requests", "passwords")
+
+
+def portal_settings_update(*, tenant: Tenant, actor: Any, values: Mapping[str, bool]) -> PortalSettings:
+    """Change how the portal behaves (administrators; audited)."""
+    from tickets.services.common import actor_label, require_settings_manage
+
+    with transaction.atomic(), tenant_scope(tenant):
+        require_settings_manage(tenant=tenant, actor=actor)
+        row = PortalSettings.objects.select_for_update().get(pk=portal_settings_get(tenant=tenant).pk)
+        before = {name: getattr(row, name) for name in PORTAL_SETTING_FIELDS}
+        for name in PORTAL_SETTING_FIELDS:
+            if name in values:
+                setattr(row, name, bool(values[name]))
+        row.save()
+        audit_record(tenant=tenant, action="portal.settings_changed", actor=actor, actor_label=actor_label(actor),
+                     obj=row, before=before, after={name: getattr(row, name) for name in PORTAL_SETTING_FIELDS})
+        return row
+
+
 def portal_settings_create_default(tenant: Tenant) -> None:
     """Tenant defaults (``register_tenant_defaults``): the portal on, passwords allowed,
     organization requests private."""

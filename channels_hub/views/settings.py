@@ -58,9 +58,25 @@ def _no_store(response):
 
 class ChannelListView(SettingsView):
     def get(self, request):
+        from channels_hub.portal.services import portal_settings_get
+
         return TemplateResponse(request, "console/channels/list.html", {
             "channels": queries.channel_list(tenant=self.tenant),
+            "portal": portal_settings_get(tenant=self.tenant),
+            "portal_url": self.tenant.absolute_url(reverse("portal:requests")),
         })
+
+
+class PortalSettingsView(SettingsView):
+    """The request portal's switches, on the channels page (POST only)."""
+
+    def post(self, request):
+        from channels_hub.portal.services import PORTAL_SETTING_FIELDS, portal_settings_update
+
+        portal_settings_update(tenant=self.tenant, actor=request.user,
+                               values={name: request.POST.get(name) == "on" for name in PORTAL_SETTING_FIELDS})
+        messages.success(request, _("Portal settings saved."))
+        return HttpResponseRedirect(reverse("channels:list") + "#portal")
 
 
 class ChannelCreateView(SettingsView):

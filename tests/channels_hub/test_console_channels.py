@@ -371,3 +371,18 @@ def test_the_original_downloads_as_an_attachment_never_rendered(admin_client, te
     assert response["Content-Disposition"] == f'attachment; filename="mail-{inbound.pk}.eml"'
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response.content == raw
+
+
+def test_admins_switch_the_request_portal_on_the_channels_page(admin_client, tenant, agent):
+    from channels_hub.portal.services import portal_settings_get
+    from tests.tickets.console.conftest import client_for
+
+    page = admin_client.get("/console/channels/").content.decode()
+    assert 'id="portal"' in page and "/hc/requests/" in page
+    response = admin_client.post("/console/channels/portal/", {"enabled": "on", "organization_requests": "on"})
+    assert response.status_code == 302
+    row = portal_settings_get(tenant=tenant)
+    assert row.enabled and row.organization_requests and not row.passwords
+    # Agents cannot change it; the setting stays.
+    assert client_for(agent).post("/console/channels/portal/", {}).status_code == 403
+    assert portal_settings_get(tenant=tenant).enabled
