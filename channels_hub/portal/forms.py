@@ -58,6 +58,18 @@ def _options(field: CustomField, language: str) -> list[tuple[str, str]]:
     return out
 
 
+def custom_field_display(field: CustomField, value: Any, language: str) -> str:
+    """A stored value as the customer reads it: option labels in their language, yes/no."""
+    if value in (None, "", []):
+        return ""
+    if field.kind == CustomFieldKind.CHECKBOX:
+        return str(_("Yes") if value else _("No"))
+    labels = dict(_options(field, language))
+    if isinstance(value, list):
+        return ", ".join(labels.get(str(v), str(v)) for v in value)
+    return labels.get(str(value), str(value))
+
+
 def custom_form_field(field: CustomField, language: str) -> forms.Field:
     """A typed input for a customer-visible custom field."""
     common = {"label": _label(field, language), "required": field.required}

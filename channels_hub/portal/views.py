@@ -33,6 +33,7 @@ from channels_hub.portal.forms import (
     RequestForm,
     SigninLinkForm,
     SigninPasswordForm,
+    custom_field_display,
 )
 from channels_hub.portal.services import (
     SOLVABLE,
@@ -395,7 +396,21 @@ class RequestObjectView(PortalView):
             "closed": ticket.status == Status.CLOSED, "solved": ticket.status == Status.SOLVED,
             "can_solve": is_requester and ticket.status in SOLVABLE, "is_requester": is_requester, "is_cc": is_cc,
             "reply_form": reply_form or ReplyForm(),
+            "fields": self.visible_fields(ticket),
         }, status=status)
+
+    def visible_fields(self, ticket: Ticket) -> list[tuple[str, str]]:
+        """(label, value) of the customer-visible custom fields that have a value (one query)."""
+        values = ticket.custom_fields or {}
+        if not values:
+            return []
+        out = []
+        for field in CustomField.objects.filter(tenant=self.tenant, is_active=True, customer_visible=True,
+                                                key__in=list(values)).order_by("position", "key"):
+            shown = custom_field_display(field, values.get(field.key), self.language)
+            if shown:
+                out.append(((field.label_translations or {}).get(self.language) or field.label, shown))
+        return out
 
 
 class RequestDetailView(RequestObjectView):

@@ -277,6 +277,19 @@ def test_custom_fields_are_typed_and_stored(tenant, fields):
     assert values == {"reason": "refund", "amount": 12.5, "ordered": "2025-03-01", "gift": True, "items": ["a", "b"]}
 
 
+def test_the_request_page_shows_customer_visible_values_in_the_visitors_language(tenant, fields, jane,
+                                                                                 signed_in):
+    response = signed_in.post("/hc/requests/new/", submission(tenant, cf_reason="refund", cf_gift="on",
+                                                              cf_items=["a", "b"], cf_secret="hidden-value"))
+    assert response.status_code == 200
+    with tenant_scope(tenant):
+        ticket = Ticket.objects.get()
+        ticket.custom_fields = {**ticket.custom_fields, "secret": "hidden-value"}  # set by an agent
+        ticket.save(update_fields=["custom_fields"])
+    html = signed_in.get(f"/hc/requests/{ticket.number}/?lang=tr").content.decode()
+    assert "İade" in html and "A, B" in html and "hidden-value" not in html
+
+
 @pytest.mark.parametrize("overrides, field", [
     ({"cf_reason": ""}, "cf_reason"),
     ({"cf_reason": "bogus"}, "cf_reason"),
