@@ -7,6 +7,8 @@
 
 
 def register() -> None:
+    from tickets.sla import policy_cache
     from tickets.sla.services import register as _register
 
     _register()
+    policy_cache.connect()

@@ -25,6 +25,7 @@ from helpdesk.events.services import event_emit
 from helpdesk.tenancy.context import tenant_scope
 from helpdesk.tenancy.models import Tenant
 from tickets.services.common import require_settings_manage
+from tickets.sla.policy_cache import sla_policies_changed
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 MAX_HOLIDAYS = 500
@@ -147,6 +148,7 @@ def _set_holidays(calendar: BusinessCalendar, dates: Mapping[dt.date, str]) -> N
     Holiday.objects.filter(calendar=calendar).delete()
     Holiday.objects.bulk_create([Holiday(tenant_id=calendar.tenant_id, calendar=calendar, date=d, name=n)
                                  for d, n in sorted(dates.items())])
+    sla_policies_changed(calendar.tenant_id)  # bulk_create sends no signal
 
 
 def _merge_holidays(explicit: Mapping[dt.date, str] | None, country: str | None, zone: str,

@@ -12,6 +12,7 @@ from helpdesk.calendars.models import BusinessCalendar
 from helpdesk.calendars.services import calendar_create_default
 from helpdesk.tenancy.models import Tenant
 from tickets.models import Metric, Priority, SlaPolicy, SlaTarget
+from tickets.sla.policy_cache import sla_policies_changed
 
 DEFAULT_PAUSE_STATUSES = ["pending", "on_hold"]
 DEFAULT_WARNING_MINUTES = 15
@@ -47,4 +48,5 @@ def sla_defaults_create(tenant: Tenant) -> SlaPolicy | None:
         for metric, by_priority in DEFAULT_TARGETS.items()
         for priority, minutes in by_priority.items()
     ])
+    sla_policies_changed(tenant.pk)  # bulk_create sends no signal
     return policy

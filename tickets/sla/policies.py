@@ -19,6 +19,7 @@ from helpdesk.tenancy.context import tenant_scope
 from helpdesk.tenancy.models import Tenant
 from tickets.models import Metric, Priority, SlaPolicy, SlaTarget, SlaTimer, Status, Ticket, TimerStatus
 from tickets.services.common import require_settings_manage
+from tickets.sla.policy_cache import sla_policies_changed
 
 # Statuses a timer may pause in: the unsolved ones (solved and closed stop every timer).
 PAUSABLE_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
@@ -117,6 +118,7 @@ def _set_targets(policy: SlaPolicy, targets: Iterable[tuple[str, str, int]]) -> 
     SlaTarget.objects.filter(policy=policy).delete()
     SlaTarget.objects.bulk_create([SlaTarget(tenant_id=policy.tenant_id, policy=policy, metric=m, priority=p,
                                              minutes=n) for m, p, n in targets])
+    sla_policies_changed(policy.tenant_id)  # bulk_create sends no signal
 
 
 def _refresh(policy: SlaPolicy) -> SlaPolicy:

@@ -22,7 +22,8 @@ from helpdesk.events.services import event_emit
 from tickets.hooks import TicketChange
 from tickets.models import Message, MessageKind, SlaPolicy, SlaTimer, Ticket, Via
 from tickets.sla import engine
-from tickets.sla.selectors import active_policies, policy_rules
+from tickets.sla.policy_cache import cached_active_policies
+from tickets.sla.selectors import policy_rules
 
 HOOK_NAME = "sla"
 HOOK_ORDER = 50
@@ -170,7 +171,7 @@ def sla_apply_change(change: TicketChange) -> engine.Outcome | None:
     created = change.created
     if ticket.status == "closed" and not change.changed("status"):
         return None  # closed tickets are read-only; nothing runs any more
-    policy = policy_for_ticket(ticket=ticket, policies=active_policies(), now=at)
+    policy = policy_for_ticket(ticket=ticket, policies=cached_active_policies(tenant_id=ticket.tenant_id), now=at)
     if policy is None and ticket.sla_policy_id is None and not ticket.sla_breached:
         return None  # nothing runs (running timers go when the policy goes) and nothing can start
 
