@@ -7,9 +7,10 @@ them over: ``inbound_store`` (the raw INSERT, committed, and the processing task
 to Redis), then what the worker does with that task, ``inbound_process`` (parse, duplicate
 and loop checks, threading, contact, ticket or reply with its events, attachments, thread
 references, the acknowledgement queued). Published tasks (event dispatch, sending) are
-the workers' next jobs and are purged at the end; ``--eager`` runs them inline instead. The mix: the 60-mail test corpus with fresh
-Message-IDs (about two in three new requests), the rest replies that thread by In-Reply-To
-to our acknowledgements. Also printed: parsing alone.
+the workers' next jobs and are purged at the end; ``--eager`` runs them inline instead.
+The mix: the 60-mail test corpus with fresh Message-IDs and a +tag on each sender so that about every third mail comes from a new
+customer (new contact, acknowledgement), the rest from the same people; about a third of
+those answer our acknowledgement by In-Reply-To. Also printed: parsing alone.
 
     DATABASE_URL=postgresql://helpdesk@127.0.0.1:5432/helpdesk REDIS_URL=redis://127.0.0.1:6379/0 \\
         python bench/email_ingest.py [-n 2000]
@@ -30,6 +31,15 @@ from _setup import ROOT, describe, django_setup, throwaway_database  # noqa: E40
 
 CORPUS = ROOT / "tests" / "channels_hub" / "email_corpus"
 _MESSAGE_ID = re.compile(rb"^Message-ID:.*$", re.I | re.M)
+
+
+_FROM = re.compile(rb"^(From:[^\r\n]*?)([A-Za-z0-9._%+-]+)@", re.I | re.M)
+
+
+def as_customer(raw: bytes, customer: int) -> bytes:
+    """The mail as written by customer ``customer``: its From address gets a +tag, so the
+    run sees as many different people as a real mailbox (new contacts, acknowledgements)."""
+    return _FROM.sub(lambda m: m.group(1) + m.group(2) + f"+c{customer}".encode() + b"@", raw, count=1)
 
 
 def with_id(raw: bytes, message_id: str, *, in_reply_to: str = "") -> bytes:
@@ -134,17 +144,19 @@ def main() -> None:
         import cProfile
 
         profiler = cProfile.Profile() if args.profile else None
-        senders = [_sender(raw) for raw in corpus]
 
         def ingest(worker: int) -> list[float]:
-            """Mails ``worker``, ``worker + workers``, …: a reply (35 %) answers one of our
-            acknowledgements to the same sender, as customers do."""
+            """Mails ``worker``, ``worker + workers``, …: each customer writes about three;
+            a reply (35 %) answers one of our acknowledgements to that customer."""
             rng = random.Random(worker)
             acks: dict[str, list[str]] = {}
             times = []
             for count, i in enumerate(range(worker, args.n, args.workers)):
-                base = corpus[i % len(corpus)]
-                mine = acks.get(senders[i % len(corpus)]) or []
+                # Customer k writes mails k, k + n/3 and k + 2n/3: about three each, spread out
+                # (the same corpus mail's sender each time, with the customer's +tag).
+                customer = i % max(1, args.n // 3)
+                base = as_customer(corpus[customer % len(corpus)], customer)
+                mine = acks.get(_sender(base)) or []
                 reply_to = rng.choice(mine) if mine and rng.random() < 0.35 else ""
                 raw = with_id(base, f"bench-{i}@example.org", in_reply_to=reply_to)
                 started = time.perf_counter()
