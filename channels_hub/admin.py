@@ -280,7 +280,7 @@ class OutboundEmailAdmin(TenantScopedAdmin):
     def retry_now(self, request, queryset):
         # The sweep would send them within a minute; queueing the send task now is the outbox's
         # own after-commit hook (it tolerates a broker outage: the sweep remains).
-        from channels_hub.services.outbox import _queue_send
+        from channels_hub.services.outbox import queue_send
 
         now = timezone.now()
         due = list(queryset.filter(Q(status=OutboundStatus.FAILED) | Q(status=OutboundStatus.QUEUED))
@@ -291,7 +291,7 @@ class OutboundEmailAdmin(TenantScopedAdmin):
                                                                    updated_at=now)
                 admin_audit(request, outbound, "retried", label="outbound_email")
             tenant_id, outbound_id = outbound.tenant_id, outbound.pk
-            transaction.on_commit(lambda t=tenant_id, o=outbound_id: _queue_send(t, o))
+            transaction.on_commit(lambda t=tenant_id, o=outbound_id: queue_send(t, o))
         skipped = queryset.count() - len(due)
         if due:
             self.message_user(request, ngettext("%(count)d mail queued to be sent now.",

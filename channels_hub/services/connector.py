@@ -43,7 +43,6 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from kombu.exceptions import OperationalError as BrokerError
 
 from channels_hub.models import (
     Channel,
@@ -57,6 +56,7 @@ from channels_hub.models import (
 from helpdesk.console.links import platform_absolute_url
 from helpdesk.events import webhooks
 from helpdesk.events.services import backoff_seconds
+from channels_hub.services.queueing import publish, unprocessed
 from helpdesk.people.models import IdentityKind
 from helpdesk.people.services import contact_resolve
 from helpdesk.tenancy.context import dangerously_unscoped, tenant_scope
@@ -68,7 +68,6 @@ from tickets.services.messages import message_add
 from tickets.services.tickets import SUBJECT_MAX_LENGTH, ticket_create
 
 logger = logging.getLogger(__name__)
-BROKER_ERRORS = (BrokerError, ConnectionError)
 
 SENDER_KINDS = (IdentityKind.PHONE, IdentityKind.SOCIAL, IdentityKind.EMAIL, IdentityKind.EXTERNAL)
 # Identities that only mean something on one platform carry the channel's provider.
@@ -138,22 +137,13 @@ def connector_inbound_store(*, channel: Channel, data: dict[str, Any]) -> tuple[
 
 
 def queue_process(tenant_id: int, inbound_id: int) -> None:
-    from channels_hub.tasks import connector_process_inbound
-
-    try:
-        connector_process_inbound.delay(tenant_id, inbound_id)
-    except BROKER_ERRORS:  # broker down: the sweep finds the stored row
-        logger.warning("could not queue connector message %s; the sweep will process it", inbound_id)
+    publish("connector_process_inbound", tenant_id, inbound_id, what="connector message")
 
 
 def connector_inbound_stuck(*, now=None, limit: int = 200) -> list[tuple[int, int]]:
-    """(tenant id, row id) of messages still unprocessed after the grace period, across
-    tenants (their task was lost); the partial index keeps this a range scan."""
-    now = now or timezone.now()
-    with dangerously_unscoped():
-        return list(ConnectorInbound.unscoped.filter(
-            status=ConnectorStatus.RECEIVED, received_at__lte=now - timedelta(seconds=REPROCESS_GRACE_SECONDS),
-            attempts__lt=MAX_PROCESS_ATTEMPTS).order_by("received_at").values_list("tenant_id", "pk")[:limit])
+    """Messages still unprocessed after the grace period (their task was lost)."""
+    return unprocessed(ConnectorInbound, status=ConnectorStatus.RECEIVED, grace_seconds=REPROCESS_GRACE_SECONDS,
+                       max_attempts=MAX_PROCESS_ATTEMPTS, now=now, limit=limit)
 
 
 # --- 2. process ----------------------------------------------------------------------------
@@ -358,12 +348,7 @@ def connector_delivery_queue(*, message: Message) -> ConnectorDelivery | None:
 
 
 def queue_send(tenant_id: int, delivery_id: int) -> None:
-    from channels_hub.tasks import connector_send_delivery
-
-    try:
-        connector_send_delivery.delay(tenant_id, delivery_id)
-    except BROKER_ERRORS:  # broker down: the queued row is sent by the sweep
-        logger.warning("could not queue connector delivery %s; the sweep will send it", delivery_id)
+    publish("connector_send_delivery", tenant_id, delivery_id, what="connector delivery")
 
 
 def connector_reply_consumer(event) -> None:

@@ -15,7 +15,6 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from django.conf import settings
-from kombu.exceptions import OperationalError as BrokerError
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -37,10 +36,11 @@ from channels_hub.models import (
 )
 from channels_hub.services import acknowledgements
 from channels_hub.services.channels import sender_matches
+from channels_hub.services.queueing import publish, unprocessed
 from helpdesk.console.ratelimit import window_count
 from helpdesk.people.identities import normalize_email
 from helpdesk.people.models import ContactIdentity, IdentityKind
-from helpdesk.tenancy.context import dangerously_unscoped, tenant_scope
+from helpdesk.tenancy.context import tenant_scope
 from helpdesk.tenancy.models import Membership
 from tickets.models import Channel as TicketChannel
 from tickets.models import Message, SideConversation, Ticket, TicketCC, TicketFollower, Via
@@ -53,7 +53,6 @@ from tickets.services.side_conversations import side_conversation_receive
 from tickets.services.tickets import contact_for_email, ticket_create
 
 logger = logging.getLogger(__name__)
-BROKER_ERRORS = (BrokerError, ConnectionError)
 
 MAX_CC_ADDED = 10
 ERROR_KEEP_CHARS = 4000
@@ -103,22 +102,13 @@ def inbound_store(*, channel: Channel, raw: bytes, source: str) -> InboundEmail:
 
 
 def queue_process(tenant_id: int, inbound_id: int) -> None:
-    from channels_hub.tasks import process_inbound
-
-    try:
-        process_inbound.delay(tenant_id, inbound_id)
-    except BROKER_ERRORS:  # broker down: the sweep finds the stored row
-        logger.warning("could not queue inbound email %s; the sweep will process it", inbound_id)
+    publish("process_inbound", tenant_id, inbound_id, what="inbound email")
 
 
 def inbound_stuck(*, now=None, limit: int = 200) -> list[tuple[int, int]]:
-    """(tenant id, inbound id) of mail still unprocessed after the grace period, across
-    tenants (their task was lost); the partial index keeps this a range scan."""
-    now = now or timezone.now()
-    with dangerously_unscoped():
-        return list(InboundEmail.unscoped.filter(
-            status=InboundStatus.RECEIVED, received_at__lte=now - timezone.timedelta(seconds=REPROCESS_GRACE_SECONDS),
-            attempts__lt=MAX_PROCESS_ATTEMPTS).order_by("received_at").values_list("tenant_id", "pk")[:limit])
+    """Mail still unprocessed after the grace period (its task was lost)."""
+    return unprocessed(InboundEmail, status=InboundStatus.RECEIVED, grace_seconds=REPROCESS_GRACE_SECONDS,
+                       max_attempts=MAX_PROCESS_ATTEMPTS, now=now, limit=limit)
 
 
 # --- 2. process ----------------------------------------------------------------------------

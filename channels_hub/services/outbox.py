@@ -17,7 +17,6 @@ from email.utils import formataddr, make_msgid, parseaddr
 from typing import Any, Iterable
 
 from django.conf import settings
-from kombu.exceptions import OperationalError as BrokerError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.utils import timezone
@@ -33,11 +32,11 @@ from channels_hub.models import (
     ThreadDirection,
 )
 from channels_hub.services.channels import default_email_channel
+from channels_hub.services.queueing import publish
 from helpdesk.people.models import ContactIdentity, IdentityKind
 from helpdesk.tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)
-BROKER_ERRORS = (BrokerError, ConnectionError)
 
 MAX_ATTEMPTS = 8
 # Seconds before attempt n+1 (n = attempts so far): 1 min, 5 min, 15 min, 1 h, then every 3 h.
@@ -135,17 +134,12 @@ def outbound_queue(*, tenant: Tenant, kind: str, to: Iterable[str], subject: str
             side_conversation=side_conversation, ticket_message=ticket_message, channel=channel,
             references=outbound.references)
     tenant_id, outbound_id = tenant.pk, outbound.pk
-    transaction.on_commit(lambda: _queue_send(tenant_id, outbound_id))
+    transaction.on_commit(lambda: queue_send(tenant_id, outbound_id))
     return outbound
 
 
-def _queue_send(tenant_id: int, outbound_id: int) -> None:
-    from channels_hub.tasks import send_outbound
-
-    try:
-        send_outbound.delay(tenant_id, outbound_id)
-    except BROKER_ERRORS:  # broker down: the sweep sends it (the row is queued)
-        logger.warning("could not queue outbound email %s; the retry sweep will send it", outbound_id)
+def queue_send(tenant_id: int, outbound_id: int) -> None:
+    publish("send_outbound", tenant_id, outbound_id, what="outbound email")
 
 
 # --- send ----------------------------------------------------------------------------------
