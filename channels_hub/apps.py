@@ -7,6 +7,17 @@ NOTIFICATION_CONSUMER = "email.notifications"
 CONNECTOR_REPLY_CONSUMER = "connector.replies"
 
 
+def help_center_customer(request) -> tuple[int, int | None] | None:
+    """The signed-in portal customer, for the help center's visibility rules
+    (``knowledge.audience.register_customer_resolver``): (contact id, organization id)."""
+    from channels_hub.portal.auth import current_account
+
+    account = current_account(request)
+    if account is None:
+        return None
+    return account.contact_id, account.contact.organization_id
+
+
 class ChannelsHubConfig(AppConfig):
     name = "channels_hub"
     label = "channels_hub"
@@ -37,3 +48,7 @@ class ChannelsHubConfig(AppConfig):
         from channels_hub.views import register_nav
 
         register_nav()
+
+        from knowledge.audience import register_customer_resolver
+
+        register_customer_resolver(help_center_customer)

@@ -148,7 +148,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "helpdesk.cache.RedisCache",  # Django's, with its Redis client reused
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "helpdesk"),
         }
@@ -190,6 +190,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "tickets-sla-sweep": {"task": "tickets.sla_sweep", "schedule": 60.0},
     "automations-hourly": {"task": "automations.run_all", "schedule": 3600.0},
     "email-send-due": {"task": "email.send_due", "schedule": 30.0},
+    "kb-publish-due": {"task": "kb.publish_due", "schedule": 60.0},
+    # Content gaps read the searches since their last refresh; the content-health notice goes
+    # to each article owner once a week (later runs of the week find them told).
+    "kb-gaps-refresh": {"task": "kb.gaps_refresh_all", "schedule": 900.0},
+    "kb-content-health": {"task": "kb.content_health_notify", "schedule": 21600.0},
     "email-process-stuck": {"task": "email.process_stuck", "schedule": 60.0},
     "connector-send-due": {"task": "connector.send_due", "schedule": 30.0},
     "connector-process-stuck": {"task": "connector.process_stuck", "schedule": 60.0},
@@ -275,6 +280,10 @@ TICKET_ATTACHMENT_DENIED_EXTENSIONS = env_list(
     "exe,com,bat,cmd,msi,msp,scr,pif,cpl,dll,sys,vbs,vbe,js,jse,wsf,wsh,ps1,psm1,hta,jar,lnk,reg,app,apk,"
     "dmg,pkg,deb,rpm,sh,iso,gadget,appx,msix",
 )
+
+# --- help center ----------------------------------------------------------------------
+# The largest file or image an editor may attach to an article.
+KB_ATTACHMENT_MAX_BYTES = int(os.environ.get("KB_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 
 # --- API ------------------------------------------------------------------------------
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")

@@ -1,14 +1,24 @@
 from django.contrib import admin
-from django.urls import include, path, re_path
-from django.views.generic import RedirectView
+from django.http import HttpResponseRedirect
+from django.urls import include, path, re_path, reverse
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from helpdesk import probes
 from helpdesk.api.errors import api_not_found
 
+
+
+def root(request):
+    """A tenant's host opens on its help center (``/hc/`` picks the visitor's language, or sends
+    to the request form or the console when the help center is off); the platform's bare
+    domain opens the console."""
+    if getattr(request, "tenant", None) is not None and not getattr(request, "is_platform_host", True):
+        return HttpResponseRedirect("/hc/")
+    return HttpResponseRedirect(reverse("console:home"))
+
+
 urlpatterns = [
-    # The help center will take "/" on tenant hosts (issue 5); until then the console does.
-    path("", RedirectView.as_view(pattern_name="console:home", permanent=False), name="root"),
+    path("", root, name="root"),
     path("healthz", probes.healthz, name="healthz"),
     path("readyz", probes.readyz, name="readyz"),
     path("api/v1/", include("helpdesk.api.urls")),
@@ -23,4 +33,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The request portal's own paths (sign-in, account, requests); the help center takes the rest of /hc/.
     path("hc/", include("channels_hub.portal.urls")),
+    path("hc/", include("knowledge.urls")),
+    path("console/kb/", include("knowledge.console_urls")),
 ]

@@ -144,10 +144,13 @@ def _is_non_ascii_utf8(data: bytes) -> bool:
     return True
 
 
+_SURROGATE_ESCAPE = re.compile("[\udc80-\udcff]")
+
+
 def decode_surrogates(value: str, *, what: str = "header", defects: list[str] | None = None) -> str:
     """Headers read from bytes keep raw 8-bit bytes as surrogate escapes (senders that
     put UTF-8 or cp1254 straight into a header); turn them back into real letters."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+    if value.isascii() or not _SURROGATE_ESCAPE.search(value):
         return value
     data = value.encode("utf-8", "surrogateescape")
     text, problem = decode_bytes(data, None, what=what)

@@ -27,9 +27,11 @@ from channels_hub.services.outbox import AUTO_GENERATED, outbound_queue
 from channels_hub.services.rendering import render_customer_email
 from helpdesk.audit.services import audit_record
 from helpdesk.people.identities import normalize_email
-from helpdesk.people.models import Contact, ContactIdentity, IdentityKind
+from helpdesk.people.models import Contact, ContactIdentity, IdentityKind, Team
 from helpdesk.tenancy.context import tenant_scope
 from helpdesk.tenancy.models import Tenant
+from knowledge.models import SessionOutcome
+from knowledge.services.listening import session_outcome_record
 from tickets.models import Channel, Message, Status, Ticket, Via
 from tickets.services.common import TicketClosed, emit_ticket_event, raw_changes, readable, record_change
 from tickets.services.messages import message_add
@@ -239,10 +241,18 @@ class Submitted:
 def request_submit(*, tenant: Tenant, account: PortalAccount | None, name: str, email: str, subject: str,
                    description: str, custom_fields: Mapping[str, Any] | None = None,
                    attachments: Iterable[Any] = (), language: str, url_for_token=None,
-                   send_signin_link: bool = True, audit_meta: Mapping[str, Any] | None = None) -> Submitted:
+                   send_signin_link: bool = True, audit_meta: Mapping[str, Any] | None = None,
+                   self_service_session: str | None = None, team: Team | None = None,
+                   tags: Iterable[str] = ()) -> Submitted:
     """A new request from the portal: a web ticket for the signed-in contact (or the
     contact at ``email``, made when new), its acknowledgement, and, for a visitor who is
-    not signed in, a sign-in link to follow it. One transaction: a refusal writes nothing."""
+    not signed in, a sign-in link to follow it. One transaction: a refusal writes nothing.
+
+    ``self_service_session``: the visitor's help-center visit key (``hc_session`` cookie); a
+    visit that searched or read articles and still ends here was not deflected.
+
+    ``team``/``tags``: where a request started from a service location's page goes
+    (``knowledge.locations.routing.location_route``)."""
     with transaction.atomic(), tenant_scope(tenant):
         if account is not None:
             contact, email = account.contact, account.email
@@ -251,8 +261,11 @@ def request_submit(*, tenant: Tenant, account: PortalAccount | None, name: str, 
             email = normalize_email(email)
         ticket = ticket_create(tenant=tenant, actor=None, via=Via.CUSTOMER, channel=Channel.WEB, subject=subject,
                                description=description, requester=contact, custom_fields=custom_fields or {},
-                               attachments=list(attachments), language=language, audit_meta=audit_meta)
+                               attachments=list(attachments), language=language, audit_meta=audit_meta,
+                               team=team, tags=list(tags))
         acknowledgement_queue(ticket=ticket, to=email)
+        session_outcome_record(tenant=tenant, session_key=self_service_session, outcome=SessionOutcome.TICKET,
+                               ticket_id=ticket.pk, contact_id=contact.pk)
         sent = False
         if account is None and send_signin_link and url_for_token is not None:
             sent = signin_link_issue(tenant=tenant, email=email, next_url=f"/hc/requests/{ticket.number}/",

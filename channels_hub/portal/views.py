@@ -12,7 +12,7 @@ import zoneinfo
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -52,10 +52,30 @@ from channels_hub.services.rendering import DEFAULT_BRAND_COLOR
 from helpdesk.audit.services import request_meta
 from helpdesk.console import ratelimit
 from helpdesk.console.middleware import set_language_cookie
+from knowledge.audience import ANONYMOUS, Audience
+from knowledge.locales import hc_settings
+from knowledge.locations.routing import location_route
+from knowledge.locations.selectors import location_by_slug
+from knowledge.models import SearchEvent
+from knowledge.services.answering import (
+    SUGGEST_MAX_CHARS,
+    content_locale,
+    request_form_click,
+    request_form_suggest,
+)
+from knowledge.services.listening import valid_session_key
+from knowledge.views.helpcenter_base import (
+    CONTACT_QUERY_PARAM,
+    CONTACT_SESSION_PARAM,
+    new_session_key,
+    set_session_cookie,
+    visitor_session_key,
+)
 from tickets.downloads import attachment_download
 from tickets.models import Attachment, CustomField, Status, Ticket, TicketCC
 from tickets.services import attachments as attachment_services
 from tickets.services.common import TicketClosed
+from tickets.services.tickets import SUBJECT_MAX_LENGTH
 
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -301,14 +321,32 @@ class RequestListView(PortalView):
 
 
 class RequestNewView(PortalView):
+    def location(self):
+        """The service location the request is for (``?location=<slug>`` from its help-center
+        page, then a hidden field): its team gets the request. An unknown one is ignored."""
+        if not hasattr(self, "_location"):
+            slug = (self.request.POST.get("location") or self.request.GET.get("location") or "")[:80]
+            self._location = location_by_slug(tenant=self.tenant, slug=slug) if slug else None
+        return self._location
+
     def custom_fields(self):
         return list(CustomField.objects.filter(tenant=self.tenant, is_active=True, customer_visible=True)
                     .order_by("position", "key"))
+
+    def visit_key(self) -> str | None:
+        """The help-center visit this request may end (deflection figures): the ``hc_session``
+        cookie, else the key the help center's "Contact us" link carried (then a hidden field)."""
+        request = self.request
+        return visitor_session_key(request) or valid_session_key(
+            request.POST.get(CONTACT_SESSION_PARAM) or request.GET.get(CONTACT_SESSION_PARAM))
 
     def form(self, data=None, files=None):
         initial = {STAMP: auth.form_stamp(self.tenant.pk)}
         if self.account is not None:
             initial.update(name=self.account.contact.name, email=self.account.email)
+        if data is None and self.request.GET.get(CONTACT_QUERY_PARAM):
+            # From the help center's "Contact us" after a search: what they looked for.
+            initial["subject"] = " ".join(self.request.GET[CONTACT_QUERY_PARAM].split())[:SUBJECT_MAX_LENGTH]
         return RequestForm(data, files, initial=initial, custom_fields=self.custom_fields(), language=self.language,
                            signed_in=self.account is not None)
 
@@ -341,12 +379,15 @@ class RequestNewView(PortalView):
                                    "in an hour."))
             return self._render(form, status=429)
         tenant = self.tenant
+        route = location_route(self.location()) if self.location() is not None else None
         try:
             submitted = request_submit(
                 tenant=tenant, account=self.account, name=form.cleaned_data.get("name") or "", email=email,
+                team=route.team if route else None, tags=route.tags if route else (),
                 subject=form.cleaned_data["subject"], description=form.cleaned_data["description"],
                 custom_fields=form.custom_values(), attachments=form.cleaned_data["attachments"],
                 language=self.language, audit_meta=request_meta(request),
+                self_service_session=self.visit_key(),
                 url_for_token=lambda token: tenant.absolute_url(reverse("portal:signin_link", args=[token])))
         except ValidationError as exc:
             form.add_service_errors(exc)
@@ -365,9 +406,81 @@ class RequestNewView(PortalView):
         return self._render(form, status=400)
 
     def _render(self, form, status: int = 200):
+        row = hc_settings(self.tenant)
         return self.page("portal/request_new.html", {
             "form": form, "max_files": attachment_services.max_per_message(),
-            "max_size": attachment_services.max_bytes()}, status=status)
+            "max_size": attachment_services.max_bytes(),
+            "suggest": row.is_enabled and row.suggest_in_request_form, "location": self.location(),
+            "visit_key": self.visit_key()}, status=status)
+
+
+# --- answering first: articles while a request is written --------------------------------
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        number = int(value or "")
+    except ValueError:
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+class RequestSuggestView(PortalView):
+    """Articles that may answer the request being written, for the form's script (JSON).
+
+    The visit's key comes from the ``hc_session`` cookie (set here when the visitor has none),
+    so what they open and whether they then send the request count in the deflection figures.
+    The audience is the visitor: a signed-in customer (and their organization) or anyone."""
+
+    def get(self, request):
+        row = hc_settings(self.tenant)
+        if not (row.is_enabled and row.suggest_in_request_form):
+            return JsonResponse({"results": [], "search_id": None})
+        if auth.over_limit(kind="suggest-ip", tenant_id=self.tenant.pk, subject=auth.client_ip(request),
+                           per_hour=auth.limit("PORTAL_SUGGESTIONS_PER_IP_PER_HOUR", 600)):
+            return JsonResponse({"error": {"code": "rate_limited", "message": _(
+                "Too many suggestions were asked for from here. Try again later.")}}, status=429)
+        key = visitor_session_key(request)
+        fresh = key is None
+        if fresh:
+            key = new_session_key()
+        contact = self.account.contact if self.account else None
+        audience = (Audience(contact_id=contact.pk, organization_id=contact.organization_id)
+                    if contact is not None else ANONYMOUS)
+        found = request_form_suggest(
+            tenant=self.tenant, text=request.GET.get("q", "")[:SUGGEST_MAX_CHARS],
+            locale=content_locale(self.tenant, request.GET.get("locale") or self.language, row),
+            audience=audience, session_key=key, previous_search_id=_int_or_none(request.GET.get("search")),
+            contact_id=contact.pk if contact is not None else None)
+        results = []
+        for article in found.articles:
+            open_url = article.url
+            if found.search_id is not None and clean_next(article.url):
+                open_url = (reverse("portal:request_suggest_open", args=[found.search_id]) + "?"
+                            + urlencode({"article": article.article_id, "to": article.url}))
+            results.append({"article_id": article.article_id, "title": article.title,
+                            "snippet": article.snippet_html, "url": article.url, "open_url": open_url})
+        response = JsonResponse({"results": results, "search_id": found.search_id})
+        if fresh and found.search_id is not None:
+            set_session_cookie(response, key)
+        return response
+
+
+class RequestSuggestOpenView(PortalView):
+    """A suggestion the visitor opened: counted as the click of their request-form search, then
+    on to the article (``to``: a help-center path only, never another site)."""
+
+    model = SearchEvent
+
+    def get(self, request, pk: int):
+        if not SearchEvent.objects.filter(tenant=self.tenant, pk=pk).exists():
+            raise Http404
+        target = clean_next(request.GET.get("to", ""))
+        article_id = _int_or_none(request.GET.get("article"))
+        if not target or article_id is None:
+            return HttpResponseBadRequest(_("This link is not complete."))
+        request_form_click(tenant=self.tenant, search_id=pk, article_id=article_id,
+                           session_key=visitor_session_key(request))
+        return HttpResponseRedirect(target)
 
 
 class RequestObjectView(PortalView):

@@ -15,18 +15,23 @@ from django.utils import translation
 from channels_hub.models import Channel, OutboundEmail, OutboundKind
 from channels_hub.services.outbox import AUTO_REPLIED, outbound_queue
 from channels_hub.services.rendering import customer_language, render_customer_email
+from knowledge.services.answering import acknowledgement_articles
+from tickets.models import Channel as TicketChannel
 from tickets.models import Ticket
-from tickets.models.sla import Metric, SlaTimer
+from tickets.models.sla import Metric
+from tickets.sla.selectors import ticket_timers
 
 ACKS_PER_SENDER_PER_HOUR = 3
 
 
 def expected_first_reply(ticket: Ticket):
-    """The first-reply due instant of the ticket's SLA, or None (no policy, paused)."""
-    timer = (SlaTimer.objects.filter(tenant_id=ticket.tenant_id, ticket=ticket, metric=Metric.FIRST_REPLY,
-                                     due_at__isnull=False, fulfilled_at__isnull=True)
-             .order_by("-cycle").first())
-    return timer.due_at if timer is not None else None
+    """The first-reply due instant of the ticket's SLA, or None (no policy, paused).
+
+    Reads ``ticket_timers``: the SLA hook of the change that created the ticket leaves its
+    timers on it, so the acknowledgement costs no query here."""
+    timers = [t for t in ticket_timers(ticket) if t.metric == Metric.FIRST_REPLY and t.due_at is not None
+              and t.fulfilled_at is None]
+    return max(timers, key=lambda t: t.cycle).due_at if timers else None
 
 
 def _under_sender_limit(tenant_id: int, address: str) -> bool:
@@ -49,8 +54,10 @@ def acknowledgement_queue(*, ticket: Ticket, to: str, channel: Channel | None = 
         with translation.override(language):
             local = timezone.localtime(due, timezone=_zone(requester.timezone or tenant.timezone))
             expected = f"{formats.date_format(local, 'DATETIME_FORMAT')} ({local.tzname()})"
+    # Answering first (tenant option): the best-matching public articles, for email requests.
+    articles = acknowledgement_articles(ticket=ticket) if ticket.channel == TicketChannel.EMAIL else []
     rendered = render_customer_email("acknowledgement", tenant=tenant, language=language, context={
-        "ticket": ticket, "requester_name": requester.name, "expected_reply": expected})
+        "ticket": ticket, "requester_name": requester.name, "expected_reply": expected, "articles": articles})
     return outbound_queue(tenant=tenant, kind=OutboundKind.ACKNOWLEDGEMENT, to=[to], subject=rendered.subject,
                           text=rendered.text, html=rendered.html, ticket=ticket, channel=channel,
                           in_reply_to=in_reply_to, references=list(references), auto_submitted=AUTO_REPLIED)

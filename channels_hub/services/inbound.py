@@ -119,6 +119,7 @@ class Outcome:
     reason: str = ""
     ticket: Ticket | None = None
     message: Message | None = None
+    ticket_id: int | None = None  # instead of ``ticket`` where only the id is at hand
 
 
 def inbound_process(*, inbound_id: int, force: bool = False) -> InboundEmail | None:
@@ -126,14 +127,19 @@ def inbound_process(*, inbound_id: int, force: bool = False) -> InboundEmail | N
     alone unless ``force`` (reprocessing by an admin; duplicates are still recognised)."""
     try:
         with transaction.atomic():
-            inbound = (InboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
-                       .select_related("channel", "channel__tenant").filter(pk=inbound_id).first())
+            found = list(InboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
+                         .select_related("channel", "channel__tenant").filter(pk=inbound_id)
+                         .annotate(**_own_addresses_annotation())[:1])
+            inbound = found[0] if found else None
             if inbound is None or (inbound.status != InboundStatus.RECEIVED and not force):
                 return inbound
             outcome = _process(inbound)
             inbound.status = outcome.status
             inbound.reason = outcome.reason
-            inbound.ticket = outcome.ticket
+            if outcome.ticket is not None or outcome.ticket_id is None:
+                inbound.ticket = outcome.ticket
+            else:
+                inbound.ticket_id = outcome.ticket_id
             inbound.ticket_message = outcome.message
             inbound.processed_at = timezone.now()
             inbound.attempts += 1
@@ -160,12 +166,27 @@ def _record_failure(inbound_id: int, exc: Exception) -> None:
         inbound.save(update_fields=["attempts", "error", "status"])
 
 
+def _own_addresses_annotation() -> dict:
+    """On PostgreSQL the tenant's channel addresses (``_Tenancy.own_addresses``, which
+    almost every mail needs for the loop check) come with the mail's own row: one query
+    less per mail. Elsewhere ``_Tenancy`` asks for them when needed."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return {}
+    from django.contrib.postgres.expressions import ArraySubquery
+    from django.db.models import OuterRef
+
+    return {"own_channel_addresses": ArraySubquery(
+        Channel.objects.filter(tenant_id=OuterRef("tenant_id")).exclude(address="").values("address"))}
+
+
 class _Tenancy:
     """What one mail's processing asks about the tenant more than once, asked once."""
 
-    def __init__(self, tenant_id: int):
+    def __init__(self, tenant_id: int, *, own_addresses: list[str] | None = None):
         self.tenant_id = tenant_id
-        self._own: set[str] | None = None
+        self._own: set[str] | None = None if own_addresses is None else {a.lower() for a in own_addresses}
         self._agents: set[str] | None = None
 
     @property
@@ -194,12 +215,12 @@ def _process(inbound: InboundEmail) -> Outcome:
     inbound.message_id = message_id[:255]
     inbound.sender = parsed.sender.address[:320]
     inbound.subject = parsed.subject[:250]
-    tenancy = _Tenancy(inbound.tenant_id)
+    tenancy = _Tenancy(inbound.tenant_id, own_addresses=getattr(inbound, "own_channel_addresses", None))
 
     known, thread = _known_and_thread(inbound, parsed)
     if known is not None:
         reason = "own-mail" if known.direction == ThreadDirection.OUTBOUND else ""
-        return Outcome(InboundStatus.DUPLICATE, reason, ticket=known.ticket)
+        return Outcome(InboundStatus.DUPLICATE, reason, ticket_id=known.ticket_id)
     if parsed.bounce is not None:
         return _bounce(inbound, parsed)
     sender = parsed.sender.address.lower()
@@ -221,6 +242,8 @@ def _process(inbound: InboundEmail) -> Outcome:
     if thread is not None and thread.side_conversation_id:
         return _side_reply(inbound, parsed, thread)
     ticket = thread.ticket if thread is not None else _token_ticket(inbound, parsed, sender)
+    if ticket is not None and ticket.tenant_id == channel.tenant_id:
+        ticket.tenant = channel.tenant  # the row read with the mail: the services need not read it again
     uploads, refused = _uploads(parsed.attachments)
     body = _body(parsed, refused, new_thread=thread is None and ticket is None)
     if ticket is not None and sender in tenancy.agent_addresses:
@@ -240,7 +263,7 @@ def _process(inbound: InboundEmail) -> Outcome:
                            subject=parsed.subject.strip() or _("(no subject)"), description=body,
                            requester=contact, channel=TicketChannel.EMAIL, external_id=inbound.message_id,
                            attachments=uploads, ccs=_cc_contacts(channel.tenant, _other_recipients(parsed, tenancy)))
-    message = Message.objects.filter(ticket=ticket).order_by("id").first()
+    message = ticket.created_message or Message.objects.filter(ticket=ticket).order_by("id").first()
     _remember(inbound, parsed, ticket=ticket, message=message)
     if channel.acknowledge and not parsed.auto_submitted:
         acknowledgements.acknowledgement_queue(ticket=ticket, channel=channel, to=sender,
@@ -298,9 +321,11 @@ def _known_and_thread(inbound: InboundEmail, parsed: ParsedEmail) -> tuple[Email
     In-Reply-To, then References newest first, against the ids we stored or sent."""
     candidates = [*parsed.in_reply_to, *reversed(parsed.references)]
     candidates = [c[:255] for c in dict.fromkeys(c for c in candidates if c) if c[:255] != inbound.message_id][:50]
-    refs = {r.message_id: r for r in EmailThreadRef.objects.filter(
-        tenant_id=inbound.tenant_id, message_id__in=[inbound.message_id, *candidates])
-        .select_related("ticket", "side_conversation")}
+    queryset = EmailThreadRef.objects.filter(tenant_id=inbound.tenant_id,
+                                             message_id__in=[inbound.message_id, *candidates])
+    if candidates:  # a thread to follow: its ticket comes along (a new mail only checks its own id)
+        queryset = queryset.select_related("ticket", "side_conversation")
+    refs = {r.message_id: r for r in queryset}
     known = refs.get(inbound.message_id)
     thread = next((refs[c] for c in candidates if c in refs), None)
     return known, thread

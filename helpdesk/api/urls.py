@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("helpdesk.people.api_integrations")),
     path("", include("helpdesk.people.api.urls")),
     path("", include("tickets.api.urls")),
+    path("", include("knowledge.api.urls")),
     path("", include("channels_hub.api.urls")),
 ]

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from helpdesk.db.commit_batch import add_to_commit_batch
 from helpdesk.events import registry, types
 from helpdesk.events.models import Event
 from helpdesk.events.realtime import agents_group
@@ -42,9 +43,20 @@ def _setting(name: str, default):
 
 
 def queue_dispatch(*, tenant_id: int, event_id: int) -> None:
+    """After commit (``event_emit``): the events of one commit and tenant go out as one
+    message (``helpdesk.db.commit_batch``): ``dispatch_event`` for one, ``dispatch_events``
+    for several (a new ticket from a new customer writes two)."""
+    add_to_commit_batch(("events.dispatch", tenant_id), event_id, _publish_dispatch)
+
+
+def _publish_dispatch(key: tuple[str, int], event_ids: list[int]) -> None:
     from helpdesk.events.tasks import dispatch_event
 
-    dispatch_event.delay(tenant_id, event_id)
+    tenant_id = key[1]
+    if len(event_ids) == 1:
+        dispatch_event.delay(tenant_id, event_ids[0])
+    else:
+        queue_dispatch_many(tenant_id=tenant_id, event_ids=event_ids)
 
 
 def queue_dispatch_many(*, tenant_id: int, event_ids: list[int]) -> None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from helpdesk.people import services
 from helpdesk.people.models import (
+    CONTACT_IMPORT_KINDS,
     ContactIdentity,
     IdentityKind,
     ImportJob,
@@ -48,6 +51,37 @@ _FALSE = {"", "0", "false", "no", "n", "hayır", "hayir"}
 
 class ImportRefused(ValidationError):
     """The file cannot be imported at all (no rows are read)."""
+
+
+@dataclass(frozen=True)
+class ImportHandler:
+    """A kind of CSV that an app above the core imports through this machinery (jobs, batches,
+    progress, row errors, the console's progress page), registered from its ``AppConfig.ready``.
+
+    ``require(tenant=, actor=)`` raises PermissionDenied for who may not import it;
+    ``prepare(tenant=)`` returns what every row needs (read once per run); ``row(tenant=,
+    record=, context=)`` writes one row and returns "created" or "updated", or raises
+    ValidationError naming the problem. ``extra_column(name)`` accepts columns beyond
+    ``columns`` (such as ``name:tr``), described to the person by ``extra_hint``.
+    """
+
+    kind: str
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    require: Callable[..., None]
+    row: Callable[..., str]
+    prepare: Callable[..., Any] = lambda *, tenant: None
+    extra_column: Callable[[str], bool] = lambda name: False
+    extra_hint: Any = ""  # a (lazy) translatable text
+
+
+_HANDLERS: dict[str, ImportHandler] = {}
+
+
+def register_import_kind(handler: ImportHandler) -> None:
+    if handler.kind not in ImportKind.values or handler.kind in CONTACT_IMPORT_KINDS:
+        raise ValueError(f"import kind {handler.kind!r} is not an ImportKind of its own")
+    _HANDLERS[handler.kind] = handler
 
 
 # --- reading the file -------------------------------------------------------------------------
@@ -94,7 +128,24 @@ def _column(name: str) -> str:
     return name.lower()
 
 
+def _check_registered_header(handler: ImportHandler, header: list[str]) -> None:
+    unknown = [c for c in header if c not in handler.columns and not handler.extra_column(c)]
+    if unknown:
+        raise ImportRefused({"file": [_("Unknown columns: %(unknown)s. Use: %(known)s.") % {
+            "unknown": ", ".join(unknown) or "“”",
+            "known": ", ".join([*handler.columns, *([str(handler.extra_hint)] if handler.extra_hint else [])])}]})
+    duplicates = sorted({c for c in header if header.count(c) > 1})
+    if duplicates:
+        raise ImportRefused({"file": [_("Columns named twice: %(columns)s.") % {"columns": ", ".join(duplicates)}]})
+    missing = [c for c in handler.required if c not in header]
+    if missing:
+        raise ImportRefused({"file": [_("The file needs these columns: %(columns)s.") % {
+            "columns": ", ".join(missing)}]})
+
+
 def check_header(kind: str, header: list[str]) -> None:
+    if kind in _HANDLERS:
+        return _check_registered_header(_HANDLERS[kind], header)
     known = CONTACT_COLUMNS if kind == ImportKind.CONTACTS else ORGANIZATION_COLUMNS
     unknown = [c for c in header if c not in known and not (kind == ImportKind.CONTACTS and c.startswith(ATTR_PREFIX)
                                                             and len(c) > len(ATTR_PREFIX))]
@@ -121,8 +172,9 @@ def _data_rows(job: ImportJob) -> tuple[list[str], list[list[str]]]:
 def import_job_create(*, tenant: Tenant, kind: str, data: bytes, filename: str = "", actor: Any = None) -> ImportJob:
     """Check and store an uploaded CSV and queue its processing; a file that cannot be
     imported is refused here, naming the problem, and nothing is stored."""
-    services.require_contacts_edit(tenant=tenant, actor=actor)
-    if kind not in ImportKind.values:
+    handler = _HANDLERS.get(kind)
+    (handler.require if handler else services.require_contacts_edit)(tenant=tenant, actor=actor)
+    if kind not in ImportKind.values or (kind not in CONTACT_IMPORT_KINDS and handler is None):
         raise ImportRefused({"kind": [_("Choose one of: %(values)s.") % {"values": ", ".join(ImportKind.values)}]})
     text = decode_csv(data)
     job = ImportJob(tenant=tenant, kind=kind, filename=(filename or "")[:255], source=text,
@@ -258,8 +310,16 @@ def import_job_run(*, tenant: Tenant, job_id: int) -> ImportJob | None:
             job.started_at = timezone.now()
             job.save(update_fields=["status", "started_at"])
     header, rows = _data_rows(job)
-    orgs = _organizations_by_name(tenant)
-    handler = _contact_row if job.kind == ImportKind.CONTACTS else _organization_row
+    registered = _HANDLERS.get(job.kind)
+    if registered is not None:
+        context = registered.prepare(tenant=tenant)
+        orgs: dict[str, Organization] = {}
+
+        def handler(*, tenant: Tenant, record: dict, orgs: dict) -> str:
+            return registered.row(tenant=tenant, record=record, context=context)
+    else:
+        orgs = _organizations_by_name(tenant)
+        handler = _contact_row if job.kind == ImportKind.CONTACTS else _organization_row
     while job.processed_rows < len(rows):
         with transaction.atomic():
             # The lock makes a second worker on the same job skip rather than repeat rows.

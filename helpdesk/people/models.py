@@ -204,6 +204,12 @@ class CustomerDataIntegration(TenantOwned):
 class ImportKind(models.TextChoices):
     CONTACTS = "contacts", _("Contacts")
     ORGANIZATIONS = "organizations", _("Organizations")
+    # Rows handled by an app above the core (``imports.register_import_kind``).
+    LOCATIONS = "locations", _("Service locations")
+
+
+# What the contacts pages and ``/api/v1/contacts/imports/`` import and list.
+CONTACT_IMPORT_KINDS = (ImportKind.CONTACTS, ImportKind.ORGANIZATIONS)
 
 
 class ImportStatus(models.TextChoices):
@@ -214,7 +220,7 @@ class ImportStatus(models.TextChoices):
 
 
 class ImportJob(TenantOwned):
-    """One uploaded CSV of contacts or organizations, worked through in batches by a task.
+    """One uploaded CSV (contacts, organizations, or a registered kind), worked through in batches by a task.
 
     The file's text is kept (decoded) so a crashed worker resumes from ``processed_rows``;
     ``errors`` lists the rows that were refused, ``[{"row": 7, "message": "…"}]`` (row 1 is

@@ -11,7 +11,7 @@ import re
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from helpdesk.people.models import Contact, ContactIdentity, ImportJob, Organization
+from helpdesk.people.models import CONTACT_IMPORT_KINDS, Contact, ContactIdentity, ImportJob, Organization
 from helpdesk.tenancy.models import Tenant
 
 QUERY_MAX = 200
@@ -62,5 +62,6 @@ def organization_search(*, tenant: Tenant, q: str = "", queryset: QuerySet | Non
     return qs
 
 
-def import_jobs(*, tenant: Tenant) -> QuerySet:
-    return ImportJob.objects.filter(tenant=tenant).select_related("created_by").order_by("-created_at", "-id")
+def import_jobs(*, tenant: Tenant, kinds: tuple[str, ...] = CONTACT_IMPORT_KINDS) -> QuerySet:
+    return (ImportJob.objects.filter(tenant=tenant, kind__in=kinds).select_related("created_by")
+            .order_by("-created_at", "-id"))

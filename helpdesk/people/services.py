@@ -364,8 +364,10 @@ def _identity_conflict(identity: ContactIdentity, *, contact: Contact | None) ->
 
 
 def _existing_identity(*, tenant: Tenant, kind: str, provider: str, value: str) -> ContactIdentity | None:
-    return (ContactIdentity.objects.filter(tenant=tenant, kind=kind, provider=provider, value=value)
-            .select_related("contact").first())
+    # At most one row (unique per tenant, kind, provider, value): no ORDER BY to build.
+    found = list(ContactIdentity.objects.filter(tenant_id=tenant.pk, kind=kind, provider=provider, value=value)
+                 .select_related("contact")[:1])
+    return found[0] if found else None
 
 
 def contact_resolve(*, tenant: Tenant, kind: str, value: str, provider: str = "", name: str = "") -> Contact:

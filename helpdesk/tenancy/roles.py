@@ -26,6 +26,7 @@ class Cap(models.TextChoices):
     CONTACTS_EDIT = "contacts.edit", _("Edit contacts")
     KB_VIEW = "kb.view", _("See help-center content")
     KB_EDIT = "kb.edit", _("Write help-center content")
+    KB_PUBLISH = "kb.publish", _("Publish help-center content and arrange its structure")
     QA_REVIEW = "qa.review", _("Score conversations")
     REPORTS_VIEW = "reports.view", _("Read reports")
     SETTINGS_MANAGE = "settings.manage", _("Change helpdesk settings")
@@ -38,10 +39,10 @@ class Cap(models.TextChoices):
 
 _AGENT = {
     Cap.CONSOLE_ACCESS, Cap.TICKETS_VIEW, Cap.TICKETS_REPLY, Cap.TICKETS_NOTE, Cap.TICKETS_EDIT,
-    Cap.CONTACTS_VIEW, Cap.CONTACTS_EDIT, Cap.KB_VIEW,
+    Cap.CONTACTS_VIEW, Cap.CONTACTS_EDIT, Cap.KB_VIEW, Cap.KB_EDIT,
 }
 _ADMIN = _AGENT | {
-    Cap.KB_EDIT, Cap.QA_REVIEW, Cap.REPORTS_VIEW, Cap.SETTINGS_MANAGE, Cap.MEMBERS_MANAGE,
+    Cap.KB_PUBLISH, Cap.QA_REVIEW, Cap.REPORTS_VIEW, Cap.SETTINGS_MANAGE, Cap.MEMBERS_MANAGE,
     Cap.API_KEYS_MANAGE, Cap.WEBHOOKS_MANAGE, Cap.ADMIN_SITE,
 }
 

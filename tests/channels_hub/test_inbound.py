@@ -217,3 +217,63 @@ def _dsn(*, original_id: str, recipient: str) -> bytes:
         f"Message-ID: <{original_id}>\r\nSubject: We received your request\r\n"
         "--B--\r\n"
     ).encode()
+
+
+# --- what a mail costs (bench/email_ingest.py measures the same pipeline) --------------------
+
+def _stored(channel, raw: bytes) -> InboundEmail:
+    """Stored, its processing not run yet (this test's transaction never commits)."""
+    return inbound_store(channel=channel, raw=raw, source=InboundSource.HOOK)
+
+
+@pytest.mark.django_db
+def test_a_mail_costs_a_fixed_number_of_statements(channel, tenant):
+    """Pinned so that a change adding a round trip to every mail shows. Own addresses come
+    with the mail's row on PostgreSQL; the new ticket's message, SLA due and number need no
+    read of their own."""
+    from django.db import connection
+
+    from tests.queries import QueryCounter
+
+    with tenant_scope(tenant):
+        inbound_process(inbound_id=_stored(channel, raw_mail(sender="first@example.org")).pk)  # counter row, SLA
+        new = _stored(channel, raw_mail(sender="Ann <ann@example.org>", subject="Where is my order?"))
+        with QueryCounter(connection) as new_ticket:
+            processed = inbound_process(inbound_id=new.pk)
+        assert processed.reason == "new-ticket"
+        ack = OutboundEmail.objects.get(ticket_id=processed.ticket_id)
+        reply = _stored(channel, raw_mail(sender="ann@example.org", subject="Re: Where is my order?",
+                                          in_reply_to=f"<{ack.message_id}>"))
+        with QueryCounter(connection) as follow_up:
+            answered = inbound_process(inbound_id=reply.pk)
+        assert answered.reason == "reply" and answered.ticket_id == processed.ticket_id
+    own = 0 if connection.vendor == "postgresql" else 1
+    # The mail and its thread refs; the new contact (identity, organization, contact, identity,
+    # audit, event); the ticket (number, ticket, message, event, audit, SLA timers, SLA columns);
+    # its thread ref; the acknowledgement (deliverable, outbound, thread ref); the mail's status.
+    assert len(new_ticket) == 20 + own, "\n".join(q["sql"] for q in new_ticket.captured_queries)
+    # The mail and its thread (with its ticket), agents' addresses, the contact, the duplicate
+    # check, the locked ticket, message, ticket, event, SLA timers, thread ref, the mail's status.
+    assert len(follow_up) == 12 + own, "\n".join(q["sql"] for q in follow_up.captured_queries)
+
+
+def test_the_acknowledgement_says_when_to_expect_the_first_reply(channel, tenant):
+    from tickets.models import SlaTimer
+
+    inbound = receive(channel, raw_mail(subject="Invoice copy"))
+    with tenant_scope(tenant):
+        due = SlaTimer.objects.get(ticket_id=inbound.ticket_id, metric="first_reply").due_at
+        ack = OutboundEmail.objects.get(ticket_id=inbound.ticket_id, kind="acknowledgement")
+    assert due is not None and "You can expect our first reply by" in ack.body_text
+    assert str(due.astimezone(__import__("zoneinfo").ZoneInfo(tenant.timezone or "UTC")).year) in ack.body_text
+
+
+def test_without_an_sla_policy_the_acknowledgement_promises_no_time(channel, tenant):
+    from tickets.models import SlaPolicy
+
+    with tenant_scope(tenant):
+        SlaPolicy.objects.all().delete()
+    inbound = receive(channel, raw_mail(subject="Invoice copy"))
+    with tenant_scope(tenant):
+        ack = OutboundEmail.objects.get(ticket_id=inbound.ticket_id, kind="acknowledgement")
+    assert "We will reply as soon as we can." in ack.body_text

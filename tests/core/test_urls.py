@@ -6,8 +6,13 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_root_goes_to_the_console(tenant):
+def test_root_of_a_tenant_host_goes_to_the_help_center(tenant):
     response = Client(HTTP_HOST="acme.localhost").get("/")
+    assert response.status_code == 302 and response["Location"] == "/hc/"
+
+
+def test_root_of_the_platform_host_goes_to_the_console(db):
+    response = Client(HTTP_HOST="localhost").get("/")
     assert response.status_code == 302 and response["Location"] == "/console/"
 
 

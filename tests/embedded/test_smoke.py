@@ -108,6 +108,43 @@ def test_the_api_answers_on_localhost_with_a_key_from_the_operator_command(embed
     assert json.loads(body)["tenant"]["slug"] == SLUG
 
 
+def test_the_help_center_answers_and_says_its_search_is_simple(embedded):
+    browser = Browser(embedded.port, f"{SLUG}.localhost")
+    status, headers, _body = browser.request("GET", "/")
+    assert status == 302 and urlsplit(headers["Location"]).path == "/hc/"
+    status, headers, _body = browser.request("GET", "/hc/", headers={"Accept-Language": "tr-TR,tr;q=0.9"})
+    assert status == 302 and urlsplit(headers["Location"]).path == "/hc/tr/"
+    status, _headers, page = browser.request("GET", "/hc/tr/")
+    assert status == 200 and "Destek ekibine nasıl ulaşırım?" in page, page[:2000]
+    status, _headers, page = browser.request("GET", "/hc/en/search/?q=contact+support")
+    assert status == 200 and "Simple search" in page and "How do I contact support?" in page, page[:2000]
+    status, _headers, body = browser.request("GET", "/hc/en/search/suggest.json?q=how")
+    assert status == 200 and json.loads(body)["results"], body
+
+
+def test_nearest_locations_work_without_postgresql(embedded):
+    """SQLite has no GiST: nearest first prefilters bounding boxes and sorts by haversine."""
+    created = embedded.manage("create_api_key", "--tenant", SLUG, "--name", "locations", "--scopes", "kb:write")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip().splitlines()[-1]
+
+    def api(method: str, path: str, payload: dict | None = None):
+        conn = http.client.HTTPConnection("127.0.0.1", embedded.port, timeout=30)
+        conn.request(method, path, body=json.dumps(payload) if payload is not None else None,
+                     headers={"Host": f"localhost:{embedded.port}", "Authorization": f"Bearer {key}",
+                              "Content-Type": "application/json"})
+        response = conn.getresponse()
+        return response.status, json.loads(response.read() or b"null")
+
+    for name, lat, lng in (("Ankara Store", 39.92, 32.85), ("Taksim Store", 41.037, 28.985)):
+        status, body = api("POST", "/api/v1/locations/", {"name": name, "latitude": lat, "longitude": lng})
+        assert status == 201, body
+    status, body = api("GET", "/api/v1/locations/?near=41.0082,28.9784")
+    assert status == 200 and [r["name"] for r in body["results"]] == ["Taksim Store", "Ankara Store"], body
+    status, _headers, page = Browser(embedded.port, f"{SLUG}.localhost").request("GET", "/hc/locations/?place=Ankara")
+    assert status == 200 and page.index("Ankara Store") < page.index("Taksim Store"), page[:2000]
+
+
 # kombu's SQLAlchemy transport uses a loader strategy SQLAlchemy 2.1 deprecates (the sender's side).
 @pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy is deprecated")
 def test_celery_worker_with_beat_runs_tasks_over_the_sqlalchemy_transport(embedded):

@@ -81,6 +81,8 @@ class NotificationKind(models.TextChoices):
     SLA_BREACH = "sla_breach", _("An SLA target was missed")
     # A trigger's or automation's "notify" action (tickets.automation.actions).
     RULE = "rule", _("A trigger or automation notified me")
+    # The help center's weekly content-health notice to article owners (knowledge.services.health).
+    KB_HEALTH = "kb_health", _("Help-center articles I own need attention")
 
 
 class Notification(TenantOwned):

@@ -199,6 +199,8 @@ def clean_custom_fields(*, tenant: Tenant, values: Any, current: Mapping[str, An
         return dict(current or {})
     if not isinstance(values, Mapping):
         raise ValidationError({"custom_fields": [_("Custom fields are an object of key: value.")]})
+    if not values:
+        return dict(current or {})  # nothing to check: no need to read the definitions
     definitions = definitions if definitions is not None else custom_field_definitions(tenant=tenant)
     merged = dict(current or {})
     errors: dict[str, list[str]] = {}

@@ -7,7 +7,7 @@ import re
 from typing import Any, Iterable, Mapping
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, DateTimeField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -98,15 +98,21 @@ def contact_for_email(*, tenant: Tenant, email: str, name: str = "") -> Contact:
 def next_ticket_number(*, tenant: Tenant) -> int:
     """The tenant's next number. Precondition: inside the transaction that creates the
     ticket: the counter row stays locked until it commits, so numbers have no gaps (a
-    rolled-back ticket rolls its number back too) and no repeats."""
-    try:
-        counter = TicketCounter.objects.select_for_update().get(tenant=tenant)
-    except TicketCounter.DoesNotExist:
+    rolled-back ticket rolls its number back too) and no repeats.
+
+    One statement (``UPDATE … RETURNING`` takes the row lock and returns the number);
+    the tenant's first ticket creates the row first."""
+    opts = TicketCounter._meta
+    sql = (f"UPDATE {connection.ops.quote_name(opts.db_table)} "
+           f"SET last_number = last_number + 1 WHERE tenant_id = %s RETURNING last_number")
+    for _attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [tenant.pk])
+            row = cursor.fetchone()
+        if row is not None:
+            return row[0]
         TicketCounter.objects.get_or_create(tenant=tenant)
-        counter = TicketCounter.objects.select_for_update().get(tenant=tenant)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return counter.last_number
+    raise RuntimeError(f"no ticket counter for tenant {tenant.pk}")  # unreachable: the row exists now
 
 
 # --- validation helpers ------------------------------------------------------------------
@@ -199,6 +205,7 @@ def ticket_create(
     False), authored by the agent when a person creates it from the console or the API
     session, otherwise (customer channels, API keys, the system) by the requester. An
     assignee given at creation is the first agent action: the ticket starts ``open``.
+    The returned ticket carries that first message as ``created_message`` (None without one).
     """
     with transaction.atomic(), tenant_scope(tenant):
         return _ticket_create(**locals())
@@ -268,6 +275,7 @@ def _ticket_create(*, tenant, actor, via, subject, description, requester, prior
                  after={**ticket_payload(ticket), "tags": tag_names, "custom_fields": values},
                  **(audit_meta or {}))
     run_ticket_hooks(TicketChange(ticket=ticket, actor=actor, via=via, at=now, created=True, message=message))
+    ticket.created_message = message  # the description's entry (None without one), so callers need no query
     return ticket
 
 

@@ -114,11 +114,13 @@ def _row_values(timer: engine.Timer) -> dict[str, Any]:
     }
 
 
-def _write_timers(*, ticket: Ticket, rows: list[SlaTimer], outcome: engine.Outcome) -> None:
+def _write_timers(*, ticket: Ticket, rows: list[SlaTimer], outcome: engine.Outcome) -> list[SlaTimer]:
+    """Store what ``outcome`` changed; return the ticket's timer rows as they now are."""
     by_key = {(r.metric, r.cycle): r for r in rows}
     before = [timer_from_row(r) for r in rows]
-    if outcome.removed:
-        SlaTimer.objects.filter(pk__in=[t.pk for t in outcome.removed]).delete()
+    removed = {t.pk for t in outcome.removed}
+    if removed:
+        SlaTimer.objects.filter(pk__in=removed).delete()
     new_rows = []
     for timer in outcome.changed(before):
         values = _row_values(timer)
@@ -134,6 +136,8 @@ def _write_timers(*, ticket: Ticket, rows: list[SlaTimer], outcome: engine.Outco
             row.save(update_fields=changed)
     if new_rows:
         SlaTimer.objects.bulk_create(new_rows)
+    current = [r for r in rows if r.pk not in removed] + new_rows
+    return sorted(current, key=lambda r: (r.metric, r.cycle))
 
 
 # --- events ------------------------------------------------------------------------------
@@ -173,9 +177,13 @@ def sla_apply_change(change: TicketChange) -> engine.Outcome | None:
         return None  # closed tickets are read-only; nothing runs any more
     policy = policy_for_ticket(ticket=ticket, policies=cached_active_policies(tenant_id=ticket.tenant_id), now=at)
     if policy is None and ticket.sla_policy_id is None and not ticket.sla_breached:
+        if created:
+            ticket.sla_timer_list = []  # known without a query: a new ticket has no timers
         return None  # nothing runs (running timers go when the policy goes) and nothing can start
 
-    rows = list(SlaTimer.objects.select_for_update().filter(ticket=ticket).order_by("metric", "cycle"))
+    # A ticket created in this transaction has no timers yet: nothing to read.
+    rows = [] if created else list(SlaTimer.objects.select_for_update().filter(ticket=ticket)
+                                   .order_by("metric", "cycle"))
     previous_status = None if created else (change.changes["status"][0] if change.changed("status")
                                             else ticket.status)
     policy_changed = (policy.pk if policy else None) != ticket.sla_policy_id
@@ -191,7 +199,7 @@ def sla_apply_change(change: TicketChange) -> engine.Outcome | None:
     )
     rules = policy_rules(policy) if policy is not None else None
     outcome = engine.apply_step([timer_from_row(r) for r in rows], rules=rules, step=step)
-    _write_timers(ticket=ticket, rows=rows, outcome=outcome)
+    current = _write_timers(ticket=ticket, rows=rows, outcome=outcome)
 
     values = {"sla_policy_id": policy.pk if policy else None, "sla_next_due_at": outcome.next_due_at,
               "sla_breached": outcome.breached_now}
@@ -202,8 +210,10 @@ def sla_apply_change(change: TicketChange) -> engine.Outcome | None:
             setattr(ticket, name, value)
         if "sla_policy_id" in changed:
             ticket.sla_policy = policy
-    # The prefetched timers (if any) are stale now.
+    # The prefetched timers (if any) are stale now; ``selectors.ticket_timers`` reads the
+    # current ones without a query (the acknowledgement of a new ticket shows its due).
     getattr(ticket, "_prefetched_objects_cache", {}).pop("sla_timers", None)
+    ticket.sla_timer_list = current
     _emit_breaches(ticket, outcome.breached)
     return outcome
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _, gettext_lazy
 from helpdesk.console.views.base import ConsoleView, TenantObjectMixin
 from helpdesk.people import imports, selectors, services, timeline
 from helpdesk.people.models import (
+    CONTACT_IMPORT_KINDS,
     Contact,
     ContactIdentity,
     IdentityKind,
@@ -137,7 +138,8 @@ class OrganizationForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    kind = forms.ChoiceField(label=gettext_lazy("What the file holds"), choices=ImportKind.choices,
+    kind = forms.ChoiceField(label=gettext_lazy("What the file holds"),
+                             choices=[c for c in ImportKind.choices if c[0] in CONTACT_IMPORT_KINDS],
                              initial=ImportKind.CONTACTS)
     file = forms.FileField(label=gettext_lazy("CSV file"))
 
@@ -533,6 +535,9 @@ class ImportDetailView(TenantObjectMixin, ConsoleView):
     model = ImportJob
     template_name = "console/contacts/import_detail.html"
 
+    def safely_get_queryset(self, queryset):
+        return queryset.filter(kind__in=CONTACT_IMPORT_KINDS)  # other kinds have their own pages
+
     def get(self, request, pk):
         job = self.get_queryset().filter(pk=pk).first()
         if job is None:
@@ -545,6 +550,9 @@ class ImportStatusView(TenantObjectMixin, ConsoleView):
 
     capability = Cap.CONTACTS_EDIT
     model = ImportJob
+
+    def safely_get_queryset(self, queryset):
+        return queryset.filter(kind__in=CONTACT_IMPORT_KINDS)
 
     def get(self, request, pk):
         job = self.get_queryset().filter(pk=pk).first()

@@ -12,6 +12,7 @@ one tenant's setting into another request.
 from django.db import connections, transaction
 from django.db.backends.postgresql import base
 
+from helpdesk.db.commit_batch import CommitBatch
 from helpdesk.tenancy.context import rls_settings
 
 _SET = "SELECT set_config('app.tenant_id', %s, true), set_config('app.rls_bypass', %s, true)"
@@ -46,7 +47,20 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.rls_applied: tuple[str, str] | None = None
+        self.commit_batch: CommitBatch | None = None
         self.execute_wrappers.append(_rls_execute_wrapper)
+
+    def run_and_clear_commit_hooks(self):
+        # Messages the hooks publish are coalesced (``helpdesk.db.commit_batch``). A hook whose
+        # own transaction commits (an eager task) adds to the batch of the commit running it.
+        if self.commit_batch is not None:
+            return super().run_and_clear_commit_hooks()
+        self.commit_batch = CommitBatch()
+        try:
+            super().run_and_clear_commit_hooks()
+        finally:
+            batch, self.commit_batch = self.commit_batch, None
+            batch.flush()
 
     def _commit(self):
         self.rls_applied = None

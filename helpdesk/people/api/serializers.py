@@ -10,7 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from helpdesk.api.serializers import StrictInputSerializer
-from helpdesk.people.models import ContactIdentity, IdentityKind, ImportKind, ImportStatus, Organization
+from helpdesk.people.models import (
+    CONTACT_IMPORT_KINDS,
+    ContactIdentity,
+    IdentityKind,
+    ImportKind,
+    ImportStatus,
+    Organization,
+)
 
 
 class IdentityOutput(serializers.ModelSerializer):
@@ -154,4 +161,5 @@ class ImportJobOutput(serializers.Serializer):
 
 class ImportCreateInput(StrictInputSerializer):
     file = serializers.FileField(help_text=_("CSV (UTF-8 or Windows-1254), comma, semicolon or tab separated."))
-    kind = serializers.ChoiceField(choices=ImportKind.choices, required=False, default=ImportKind.CONTACTS)
+    kind = serializers.ChoiceField(choices=[c for c in ImportKind.choices if c[0] in CONTACT_IMPORT_KINDS],
+                                   required=False, default=ImportKind.CONTACTS)

@@ -37,7 +37,7 @@ from helpdesk.people.api.serializers import (
     TimelineOutput,
     TimelineParams,
 )
-from helpdesk.people.models import Contact, ContactIdentity, ImportJob, Organization
+from helpdesk.people.models import CONTACT_IMPORT_KINDS, Contact, ContactIdentity, ImportJob, Organization
 from helpdesk.tenancy.roles import Scope
 
 _READ, _WRITE = Scope.CONTACTS_READ, Scope.CONTACTS_WRITE
@@ -299,7 +299,7 @@ class ImportJobViewSet(TenantGenericViewSet):
     scopes = {"list": _READ, "retrieve": _READ, "create": _WRITE}
 
     def safely_get_queryset(self, queryset):
-        return queryset.order_by("-created_at", "-id")
+        return queryset.filter(kind__in=CONTACT_IMPORT_KINDS).order_by("-created_at", "-id")
 
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())

@@ -1,0 +1,392 @@
+"""The full search on PostgreSQL: the SQL behind ``knowledge.search.service``.
+
+Shape of every search (one statement):
+
+1. *Candidates*, bounded: search documents (``knowledge_searchdocument``, one per published
+   translation) of the tenant, in the searched locales, whose visibility the audience may have
+   (a pre-filter), whose title matches (at most ``CANDIDATES``) and whose whole document
+   matches (at most ``CANDIDATES``). Both probes are GIN index scans on
+   ``(tenant_id, title_tsv)`` / ``(tenant_id, tsv)``; the title probe guarantees that title
+   matches are ranked even when a common word matches thousands of bodies. A fallback
+   language (the tenant's default) adds its own candidates, for articles with no published
+   translation in the asked language.
+2. *Ranking* of that bounded set only (ranking every match of a common word over a large
+   help center costs a second), joined to the translation and its article, both read through
+   row-level security, with ``visible_articles_q`` applied to the article and the translation
+   required to be published: ``ts_rank`` with weights title 1.0 > body 0.4 > labels 0.2, plus
+   1 for a title match, times a helpfulness factor (0.8–1.2, votes smoothed), a recency factor
+   (0.85–1.0, a year's half-life), 1.1 for promoted articles, 0.8 for the fallback language.
+   One hit per article.
+3. *Snippets* for the returned page only (``ts_headline`` over the accent-folded words, so
+   "IŞIK" is highlighted for "isik"), with sentinels that become ``<mark>`` after the text
+   is HTML-escaped.
+
+Every statement on the search tables names the tenant (they have no row-level security; see
+``knowledge.models.search``).
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+
+from knowledge.audience import Audience, visible_articles_q
+from knowledge.models import Article, Visibility
+from knowledge.search.text import (
+    Group,
+    best_corrections,
+    fold,
+    fold_accents,
+    fold_case,
+    prefix_root,
+    stem_config,
+    surface_config,
+    words,
+)
+
+CANDIDATES = 300   # per probe (title / whole document, per language)
+RANK_POOL = 50     # best by text rank, then reordered by helpfulness and recency
+SNIPPET_SOURCE_CHARS = 20_000
+START, STOP = "\x02", "\x03"
+HEADLINE_OPTIONS = (f"StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=15, ShortWord=2, "
+                    "MaxFragments=2, FragmentDelimiter=\" … \"")
+WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D, C (labels), B (body), A (title)
+CORRECTION_SIMILARITY = 0.45
+
+
+@dataclass
+class Expr:
+    """A piece of SQL and its parameters, in order."""
+
+    sql: str
+    params: list = field(default_factory=list)
+
+
+def _literal(lexeme: str, *, prefix: bool = False) -> str:
+    """A tsquery operand written out (no normalisation: the lexeme is taken as it is)."""
+    quoted = "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+    return quoted + (":*" if prefix else "")
+
+
+# --- tsquery expressions --------------------------------------------------------------------
+
+def group_tsquery(group: Group, locale: str) -> Expr:
+    """The tsquery of one group in ``locale``: its stems (the word, its root, its synonyms) OR
+    the prefixes of its root on surface words, OR its typo corrections."""
+    cfg, scfg = stem_config(locale), surface_config(locale)
+    alternatives = [" <-> ".join(group.words)] if group.phrase else [group.word]
+    prefixes: list[str] = []
+    if not group.phrase:
+        found = prefix_root(group.word, locale)
+        if found and found != group.word:
+            alternatives.append(found)
+        if found:
+            prefixes.append(fold_accents(found))
+    for synonym in group.synonyms:
+        alternatives.append(" <-> ".join(synonym))
+        if len(synonym) == 1:
+            found = prefix_root(synonym[0], locale)
+            if found:
+                prefixes.append(fold_accents(found))
+    parts = ["to_tsquery(%s::regconfig, %s)"]
+    params: list = [cfg, " | ".join(f"({a})" if "<->" in a else a for a in alternatives)]
+    if prefixes:
+        parts.append("to_tsquery(%s::regconfig, %s)")
+        params += [scfg, " | ".join(f"{p}:*" for p in dict.fromkeys(prefixes))]
+    if group.corrections:
+        parts.append("%s::tsquery")
+        params.append(" | ".join(_literal(c) for c in group.corrections))
+    expr = " || ".join(parts)
+    if not group.phrase and not group.synonyms:
+        # A stop word of the language (PostgreSQL's list) asks for nothing, even though its
+        # accent-folded surface form is not a stop word any more ("için" → "icin").
+        expr = f"CASE WHEN numnode(to_tsquery(%s::regconfig, %s)) = 0 THEN ''::tsquery ELSE ({expr}) END"
+        params = [cfg, group.word] + params
+    return Expr(f"({expr})", params)
+
+
+def query_tsquery(groups: list[Group], locale: str, *, any_group: bool = False) -> Expr:
+    """The groups combined: all of them (``or`` between two where the query says so), or any
+    of them (``any_group``, the fallback when nothing matches all). Excluded words always apply."""
+    positive: list[list[Expr]] = []
+    negative: list[Expr] = []
+    joined = False
+    for group in groups:
+        expr = group_tsquery(group, locale)
+        if group.negated:
+            negative.append(expr)
+            continue
+        if joined and positive:
+            positive[-1].append(expr)
+        else:
+            positive.append([expr])
+        joined = group.or_next
+    if any_group:
+        positive = [[e for alternatives in positive for e in alternatives]] if positive else []
+    sql_parts: list[str] = []
+    params: list = []
+    for alternatives in positive:
+        sql_parts.append("(" + " || ".join(e.sql for e in alternatives) + ")")
+        for e in alternatives:
+            params += e.params
+    for expr in negative:
+        sql_parts.append(f"!!{expr.sql}")
+        params += expr.params
+    if not positive:
+        return Expr("''::tsquery", [])
+    return Expr("(" + " && ".join(sql_parts) + ")", params)
+
+
+def headline_tsquery(groups: list[Group], locale: str) -> Expr:
+    """What to highlight: the roots of every asked word and synonym, on surface words."""
+    prefixes: list[str] = []
+    for group in groups:
+        if group.negated:
+            continue
+        for term in [[w] for w in group.words] + group.synonyms:
+            for word in term:
+                found = prefix_root(word, locale) or word
+                prefixes.append(fold_accents(found))
+        prefixes += [c for c in group.corrections if c == fold_accents(c)]
+    if not prefixes:
+        return Expr("''::tsquery", [])
+    return Expr("to_tsquery(%s::regconfig, %s)",
+                [surface_config(locale), " | ".join(f"{p}:*" for p in dict.fromkeys(prefixes))])
+
+
+def prefix_tsquery(text: str, locale: str) -> Expr:
+    """As-you-type: every word (the last one partly typed) as a prefix of a title's words."""
+    prefixes = []
+    folded = words(fold_case(text, locale))
+    for index, word in enumerate(folded[:8]):
+        last = index == len(folded) - 1
+        found = word if last else (prefix_root(word, locale) or word)
+        prefixes.append(fold_accents(found))
+    if not prefixes:
+        return Expr("''::tsquery", [])
+    return Expr("to_tsquery(%s::regconfig, %s)", [surface_config(locale),
+                                                   " & ".join(f"{p}:*" for p in prefixes)])
+
+
+# --- the statements -------------------------------------------------------------------------
+
+@dataclass
+class Tier:
+    """Translations searched with one language's configuration: the asked locale (and its
+    base language), or the fallback language for articles the asked one lacks."""
+
+    locales: list[str]
+    query: Expr
+    headline: Expr
+    factor: float = 1.0
+    exclude_locales: list[str] = field(default_factory=list)  # skip articles published in these
+    coverage: Expr | None = None  # SQL on ``d``: how many of a text's terms the document has
+
+
+@dataclass
+class Row:
+    translation_id: int
+    article_id: int
+    locale: str
+    title: str
+    visibility: str
+    score: float
+    total: int
+    snippet: str = ""
+
+
+def _visible(tenant_id: int, audience: Audience) -> Expr:
+    """``visible_articles_q`` as a condition on ``knowledge_article`` (the article of a ranked
+    candidate), compiled by the ORM: the one rule, not a copy of it."""
+    if audience.is_agent:
+        return Expr("", [])
+    query = Article.objects.filter(tenant_id=tenant_id).filter(visible_articles_q(audience)).order_by().query
+    where, params = query.get_compiler(connection=connection).compile(query.where)
+    return Expr(f" AND {where}", list(params))
+
+
+def visibilities(audience: Audience) -> list[str] | None:
+    """The article visibilities ``audience`` may have any articles of (None: all). Only a
+    pre-filter of candidates, a superset of what ``visible_articles_q`` lets through."""
+    if audience.is_agent:
+        return None
+    allowed = [Visibility.PUBLIC.value]
+    if audience.signed_in:
+        allowed.append(Visibility.SIGNED_IN.value)
+    if audience.organization_id is not None:
+        allowed.append(Visibility.ORGANIZATIONS.value)
+    return allowed
+
+
+def _probe(*, tenant_id: int, tier: Tier, tier_no: int, match: Expr, rank: Expr, coverage: Expr | None,
+           audience: Audience, exclude_ids: list[int], bound: int) -> Expr:
+    """At most ``bound`` documents of the tier's locales matching ``match`` (SQL on ``d``),
+    with their text rank (computed here, on the row the index scan fetched)."""
+    sql = (f"(SELECT d.translation_id AS id, d.article_id, {tier_no} AS tier, {rank.sql} AS text_rank, "
+           f"{coverage.sql if coverage else '0'} AS coverage FROM knowledge_searchdocument d "
+           f"WHERE d.tenant_id = %s::bigint AND d.locale = ANY(%s) AND {match.sql}")
+    params = [*rank.params, *(coverage.params if coverage else []), tenant_id, tier.locales, *match.params]
+    allowed = visibilities(audience)
+    if allowed is not None:
+        sql += " AND d.visibility = ANY(%s)"
+        params.append(allowed)
+    if tier.exclude_locales:
+        sql += (" AND NOT EXISTS (SELECT 1 FROM knowledge_searchdocument p WHERE p.article_id = d.article_id "
+                "AND p.tenant_id = d.tenant_id AND p.locale = ANY(%s))")
+        params.append(tier.exclude_locales)
+    if exclude_ids:
+        sql += " AND NOT (d.article_id = ANY(%s))"
+        params.append(exclude_ids)
+    return Expr(sql + " LIMIT %s)", params + [bound])
+
+
+def _per_tier(tiers: list[Tier], make) -> Expr:
+    """``CASE c.tier WHEN 1 THEN … END`` of an expression made per tier."""
+    if len(tiers) == 1:
+        return make(tiers[0])
+    sql, params = "(CASE c.tier", []
+    for number, tier in enumerate(tiers, start=1):
+        expr = make(tier)
+        sql += f" WHEN {number} THEN {expr.sql}"
+        params += expr.params
+    return Expr(sql + " END)", params)
+
+
+_INDEX_SCANS = contextvars.ContextVar("kb_search_index_scans", default=False)
+
+
+@contextlib.contextmanager
+def index_scans():
+    """Run the statements inside with sequential scans switched off (this transaction only;
+    nested uses share the outer one).
+
+    The candidate probes end in ``LIMIT``: for a word in a few percent of the documents the
+    planner expects a sequential scan to meet enough matches early and prefers it to the GIN
+    index, not knowing that testing ``@@`` on a row costs a detoast (measured: 40 ms to find
+    400 title matches among 17,000 rows, against 1–2 ms through the index). Every other part
+    of the statements reads by primary key anyway. ``SET LOCAL`` ends with the transaction;
+    the ``RESET`` gives the rest of the request its normal planner back.
+    """
+    if _INDEX_SCANS.get():
+        yield
+        return
+    token = _INDEX_SCANS.set(True)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            yield
+            # Not reached on an error: the savepoint's rollback undoes the SET LOCAL instead.
+            cursor.execute("RESET enable_seqscan")
+    finally:
+        _INDEX_SCANS.reset(token)
+
+
+def ranked_search(*, tenant_id: int, tiers: list[Tier], audience: Audience, limit: int,
+                  columns: tuple[str, ...] = ("d.title_tsv", "d.tsv"), extra_matches: tuple[Expr, ...] = (),
+                  extra_score: Expr | None = None, coverage_weight: float = 0.0, min_coverage: int = 0,
+                  exclude_ids: list[int] | None = None, bound: int = CANDIDATES,
+                  snippets: bool = True) -> list[Row]:
+    """Bounded candidates, ranked, one hit per article, snippets for the page.
+
+    ``extra_matches`` are more ways (SQL on ``d``) a document becomes a candidate of each tier
+    (autocomplete's trigram match); ``extra_score`` adds to the text rank; a tier's
+    ``coverage`` keeps candidates reaching ``min_coverage`` and adds ``coverage_weight`` times
+    itself to the rank. The text rank picks a pool of the best ``RANK_POOL``; helpfulness and
+    recency (which need the article) reorder that pool, which is joined to the translation
+    and article through row-level security, published and visible ones only."""
+    exclude = list(exclude_ids or [])
+    candidates: list[Expr] = []
+    for number, tier in enumerate(tiers, start=1):
+        q, coverage = tier.query, tier.coverage
+        rank = Expr(f"((ts_rank('{WEIGHTS}', d.tsv, {q.sql}, 1) + CASE WHEN d.title_tsv @@ {q.sql} THEN 1.0 ELSE 0.0 END"
+                    + (f" + {extra_score.sql}" if extra_score else "")
+                    + (f" + {coverage_weight} * {coverage.sql}" if coverage and coverage_weight else "")
+                    + f") * {tier.factor:.3f})",
+                    q.params + q.params + (extra_score.params if extra_score else [])
+                    + (coverage.params if coverage and coverage_weight else []))
+        matches = [Expr(f"{column} @@ {q.sql}", q.params) for column in columns] + list(extra_matches)
+        for match in matches:
+            candidates.append(_probe(tenant_id=tenant_id, tier=tier, tier_no=number, match=match, rank=rank,
+                                     coverage=coverage, audience=audience, exclude_ids=exclude, bound=bound))
+    visible = _visible(tenant_id, audience)
+    headline = _per_tier(tiers, lambda tier: Expr(
+        "ts_headline(%s::regconfig, translate(left(t.body_text, %s), %s, ''), " + tier.headline.sql + ", %s)",
+        [surface_config(tier.locales[0]), SNIPPET_SOURCE_CHARS, START + STOP, *tier.headline.params,
+         HEADLINE_OPTIONS]))
+    snippet_sql = headline.sql if snippets else "''"
+    sql = (
+        "WITH c AS (" + " UNION ALL ".join(e.sql for e in candidates) + "), "
+        "pool AS (SELECT *, count(*) OVER () AS total FROM (SELECT DISTINCT ON (id) * FROM c ORDER BY id) u "
+        "WHERE coverage >= %s ORDER BY text_rank DESC, id LIMIT %s), "
+        "scored AS (SELECT t.id, t.article_id, t.locale, t.title, knowledge_article.visibility, p.tier, p.total, "
+        "p.text_rank * (0.8 + 0.4 * (knowledge_article.helpful_count + 1.0)"
+        " / (knowledge_article.helpful_count + knowledge_article.unhelpful_count + 2.0))"
+        " * (0.85 + 0.15 * exp(-greatest(extract(epoch FROM now() - coalesce(t.published_at, now())), 0)"
+        " / 31557600.0))"
+        " * CASE WHEN knowledge_article.is_promoted THEN 1.1 ELSE 1.0 END AS score "
+        "FROM pool p JOIN knowledge_articletranslation t ON t.id = p.id "
+        "JOIN knowledge_article ON knowledge_article.id = t.article_id "
+        f"WHERE t.tenant_id = %s AND t.status = 'published'{visible.sql}), "
+        "best AS (SELECT DISTINCT ON (article_id) * FROM scored ORDER BY article_id, score DESC, id), "
+        "top AS (SELECT * FROM best ORDER BY score DESC, id LIMIT %s) "
+        f"SELECT c.id, c.article_id, c.locale, c.title, c.visibility, c.score, c.total, {snippet_sql} "
+        "FROM top AS c JOIN knowledge_articletranslation t ON t.id = c.id ORDER BY c.score DESC, c.id")
+    params = [p for e in candidates for p in e.params]
+    params += [min_coverage, max(RANK_POOL, limit * 5), tenant_id, *visible.params, limit]
+    if snippets:
+        params += headline.params
+    with index_scans(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [Row(translation_id=r[0], article_id=r[1], locale=r[2], title=r[3], visibility=r[4],
+                    score=float(r[5]), total=int(r[6]), snippet=r[7] or "") for r in cursor.fetchall()]
+
+
+def corrections(*, tenant_id: int, locales: list[str], groups: list[Group], locale: str) -> None:
+    """Typo correction: for each query word that is not a word of the tenant's articles, the
+    closest vocabulary words (``refnud`` → ``refund``), put on the group. Candidates come from
+    the trigram index (similar spelling) and from the words sharing the first three letters
+    (a swap or a missing letter in a short word leaves few trigrams in common); the closest
+    by edit distance win. One statement for all words."""
+    probes = [(index, fold(group.word, locale)) for index, group in enumerate(groups)
+              if not group.phrase and not group.negated and len(group.word) >= 3]
+    if not probes:
+        return
+    sql = (
+        "SELECT q.i, v.word, v.similarity FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[]) "
+        "AS q(i, w, low, high) "
+        "CROSS JOIN LATERAL ("
+        "  (SELECT s.word, similarity(s.word, q.w) AS similarity FROM knowledge_searchterm s "
+        "   WHERE s.tenant_id = %s::bigint AND s.locale = ANY(%s) AND s.word %% q.w "
+        "   ORDER BY 2 DESC, s.word LIMIT 10)"
+        "  UNION"
+        "  (SELECT s.word, similarity(s.word, q.w) FROM knowledge_searchterm s "
+        "   WHERE s.tenant_id = %s::bigint AND s.locale = ANY(%s) AND s.word >= q.low AND s.word < q.high "
+        "   AND abs(char_length(s.word) - char_length(q.w)) <= 2 ORDER BY s.word LIMIT 50)"
+        ") v "
+        "WHERE NOT EXISTS (SELECT 1 FROM knowledge_searchterm e WHERE e.tenant_id = %s "
+        "  AND e.locale = ANY(%s) AND e.word = q.w)")
+    lows = [w[:3] for _i, w in probes]
+    with index_scans(), connection.cursor() as cursor:
+        cursor.execute(sql, [[i for i, _w in probes], [w for _i, w in probes], lows,
+                             [low + "\U0010ffff" for low in lows], tenant_id, locales, tenant_id, locales,
+                             tenant_id, locales])
+        found: dict[int, list[tuple[str, float]]] = {}
+        for index, word, similarity in cursor.fetchall():
+            found.setdefault(index, []).append((word, float(similarity or 0)))
+    for index, word in probes:
+        for correction in best_corrections(word, found.get(index, []), similarity=CORRECTION_SIMILARITY):
+            if correction not in groups[index].corrections:
+                groups[index].corrections.append(correction)
+
+
+def text_terms(*, text: str, locale: str, limit: int) -> list[tuple[str, int, int]]:
+    """The stemmed terms of a longer text with PostgreSQL's stop words dropped: (lexeme,
+    occurrences, first position)."""
+    sql = ("SELECT v.lexeme, coalesce(array_length(v.positions, 1), 1), coalesce(v.positions[1], 1) "
+           "FROM unnest(to_tsvector(%s::regconfig, %s)) AS v WHERE char_length(v.lexeme) >= 3 "
+           "ORDER BY 2 DESC, 3 LIMIT %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [stem_config(locale), text, limit])
+        return [(lexeme, int(count), int(first)) for lexeme, count, first in cursor.fetchall()]
