@@ -338,18 +338,17 @@ def main() -> None:
                 with transaction.atomic():
                     kb_suggest(tenant=tenant, text=text, locale=lang, audience=ANONYMOUS)
                 suggest_times.append(time.perf_counter() - started)
+            plan = ""
             if args.explain:
                 from knowledge.search import postgres
-                from knowledge.search.text import parse_query
 
-                groups = parse_query("order", "en")
-                tiers = [postgres.Tier(locales=["en"], query=postgres.query_tsquery(groups, "en"),
-                                       headline=postgres.headline_tsquery(groups, "en"))]
-                with CaptureQueriesContext(connection) as captured:
-                    postgres.ranked_search(tenant_id=tenant.pk, tiers=tiers, audience=ANONYMOUS, limit=10)
-                with connection.cursor() as cursor:
-                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + captured.captured_queries[-1]["sql"])
-                    print("\n".join(row[0] for row in cursor.fetchall()))
+                with CaptureQueriesContext(connection) as captured, transaction.atomic():
+                    kb_search(tenant=tenant, query="order", locale="en", audience=ANONYMOUS,
+                              source=SearchSource.PORTAL, record=False)
+                    statement = next(x["sql"] for x in captured.captured_queries if x["sql"].startswith("WITH"))
+                    with postgres.index_scans(), connection.cursor() as cursor:
+                        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement)
+                        plan = "\n".join(row[0] for row in cursor.fetchall())
 
     print(" " * 40, end="\r")
     print(f"help-center search, {args.articles} articles x 2 languages (+ a second tenant with a tenth), "
@@ -361,6 +360,8 @@ def main() -> None:
     print(describe("kb_autocomplete", ac_times))
     print(describe("kb_suggest (ticket-sized text)", suggest_times))
     print("queries per search: " + ", ".join(f"{kind} {sorted(c)}" for kind, c in sorted(counts.items())))
+    if plan:
+        print("\nplan of a search for \"order\" (en, anonymous):\n" + plan)
 
 
 if __name__ == "__main__":

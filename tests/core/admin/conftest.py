@@ -14,6 +14,7 @@ from helpdesk.tenancy.context import tenant_scope
 from helpdesk.tenancy.roles import Role
 from tests import factories
 from tests.channels_hub import factories as channel_factories
+from tests.knowledge import factories as kb_factories
 from tests.factories import PASSWORD, agent_in
 
 
@@ -41,6 +42,12 @@ class Rows:
     inbound_email: object = None
     outbound_email: object = None
     thread_ref: object = None
+    kb_settings: object = None
+    kb_category: object = None
+    kb_section: object = None
+    kb_article: object = None
+    kb_label: object = None
+    kb_vote: object = None
 
     def all(self) -> list:
         return list(vars(self).values())
@@ -82,9 +89,15 @@ def make_rows(tenant, suffix: str = "") -> Rows:
                                                             subject=f"Reply {slug}{suffix}")
     thread_ref = channel_factories.EmailThreadRefFactory(tenant=tenant, channel=channel,
                                                          message_id=f"ref-{slug}{suffix}@example.org")
+    kb_settings = kb_factories.HelpCenterSettingsFactory(tenant=tenant)
+    kb_article = kb_factories.ArticleFactory(tenant=tenant)
+    kb_label = kb_factories.LabelFactory(tenant=tenant, name=f"label {slug}{suffix}")
+    kb_vote = kb_factories.ArticleVoteFactory(tenant=tenant, article=kb_article, comment=f"Vote {slug}{suffix}")
     return Rows(membership, team, team_member, organization, contact, identity, api_key, audit_entry, event,
                 webhook, delivery, attempt, calendar, holiday, integration=integration, import_job=import_job,
-                channel=channel, inbound_email=inbound_email, outbound_email=outbound_email, thread_ref=thread_ref)
+                channel=channel, inbound_email=inbound_email, outbound_email=outbound_email, thread_ref=thread_ref,
+                kb_settings=kb_settings, kb_category=kb_article.section.category, kb_section=kb_article.section,
+                kb_article=kb_article, kb_label=kb_label, kb_vote=kb_vote)
 
 
 @pytest.fixture
