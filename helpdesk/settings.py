@@ -333,6 +333,11 @@ SPECTACULAR_SETTINGS = {
         "ImportStatusEnum": "helpdesk.people.models.ImportStatus",
         "ChannelKindEnum": "channels_hub.models.ChannelKind",
         "MailSecurityEnum": "channels_hub.models.MailSecurity",
+        "TranslationStatusEnum": "knowledge.models.content.TranslationStatus",
+        "TranslationInputStatusEnum": ["draft", "review", "published"],
+        "GapStatusEnum": "knowledge.models.gaps.GapStatus",
+        "LocationKindEnum": "knowledge.models.locations.LocationKind",
+        "VisibilityEnum": "knowledge.models.content.Visibility",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

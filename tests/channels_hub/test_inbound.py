@@ -255,7 +255,6 @@ def test_a_mail_costs_a_fixed_number_of_statements(channel, tenant, django_captu
     # audit, event); the ticket (number, ticket, message, event, audit, SLA timers, SLA columns);
     # its thread ref; the acknowledgement (help-center settings for suggested articles,
     # deliverable, outbound, thread ref); the mail's status.
-    print("COUNTS", len(new_ticket), len(follow_up))
     assert len(new_ticket) == 21 + own, "\n".join(q["sql"] for q in new_ticket.captured_queries)
     # The mail and its thread (with its ticket), agents' addresses, the contact, the duplicate
     # check, the locked ticket, message, ticket, event, SLA timers, thread ref, the mail's status.
