@@ -330,6 +330,7 @@ SPECTACULAR_SETTINGS = {
         "AuthorKindEnum": ["agent", "customer", "system"],
         "IdentityKindEnum": "helpdesk.people.models.IdentityKind",
         "ImportKindEnum": "helpdesk.people.models.ImportKind",
+        "ContactImportKindEnum": ["contacts", "organizations"],
         "ImportStatusEnum": "helpdesk.people.models.ImportStatus",
         "ChannelKindEnum": "channels_hub.models.ChannelKind",
         "MailSecurityEnum": "channels_hub.models.MailSecurity",

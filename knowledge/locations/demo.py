@@ -1,6 +1,6 @@
 """The demo tenant's service locations: a few stores, a service centre and a pick-up point in
-İstanbul, Ankara and İzmir, in English and Turkish, with a holiday, and a "Stores" team that
-gets the requests sent from their pages."""
+İstanbul, Ankara and İzmir, in English and Turkish, with a holiday; requests sent from their
+pages go to the Support team (the Ankara service centre's to Billing, for warranty claims)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -43,21 +43,16 @@ LOCATIONS = [
 @register_demo_seeder(order=160)
 def seed_locations(demo: DemoTenant) -> None:
     from knowledge.locations.services import location_create
-    from tickets.services.teams import team_create
 
     tenant = demo.tenant
     owner = demo.user("owner@demo.test")
-    team = team_create(tenant=tenant, actor=owner, name="Stores",
-                       description="Requests sent from a store's page in the help center.",
-                       member_ids=[demo.user("agent@demo.test").pk])
-    demo.teams["Stores"] = team
     holiday = timezone.now().date() + dt.timedelta(days=10)
     for values, turkish in LOCATIONS:
         exceptions = []
         if values["kind"] == "store":
             exceptions = [{"date": holiday.isoformat(), "closed": True, "note": "Staff day",
                            "note_translations": {"tr": "Personel günü"}}]
+        team = demo.teams["Billing" if values["kind"] == "service_centre" else "Support"]
         location_create(tenant=tenant, actor=owner, values={**values, "team": team},
                         translations=[{"locale": "tr", **turkish}], exceptions=exceptions)
-    demo.notes.append(f"{len(LOCATIONS)} service locations at /hc/locations/ (requests from their pages go to "
-                      "the Stores team)")
+    demo.notes.append(f"{len(LOCATIONS)} service locations at /hc/locations/")

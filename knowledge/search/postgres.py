@@ -223,23 +223,31 @@ def visibilities(audience: Audience) -> list[str] | None:
 def _probe(*, tenant_id: int, tier: Tier, tier_no: int, match: Expr, rank: Expr, coverage: Expr | None,
            audience: Audience, exclude_ids: list[int], bound: int) -> Expr:
     """At most ``bound`` documents of the tier's locales matching ``match`` (SQL on ``d``),
-    with their text rank (computed here, on the row the index scan fetched)."""
-    sql = (f"(SELECT d.translation_id AS id, d.article_id, {tier_no} AS tier, {rank.sql} AS text_rank, "
-           f"{coverage.sql if coverage else '0'} AS coverage FROM knowledge_searchdocument d "
-           f"WHERE d.tenant_id = %s::bigint AND d.locale = ANY(%s) AND {match.sql}")
-    params = [*rank.params, *(coverage.params if coverage else []), tenant_id, tier.locales, *match.params]
+    with their text rank (computed here, on the row the index scan fetched).
+
+    A fallback tier (``exclude_locales``) wants the articles that have no document in the asked
+    language: of the first ``bound`` matches it keeps those (a per-row look-up), so a common
+    word in a help center translated throughout costs ``bound`` look-ups, not one per match."""
+    where = "d.tenant_id = %s::bigint AND d.locale = ANY(%s) AND " + match.sql
+    params: list = [tenant_id, tier.locales, *match.params]
     allowed = visibilities(audience)
     if allowed is not None:
-        sql += " AND d.visibility = ANY(%s)"
+        where += " AND d.visibility = ANY(%s)"
         params.append(allowed)
-    if tier.exclude_locales:
-        sql += (" AND NOT EXISTS (SELECT 1 FROM knowledge_searchdocument p WHERE p.article_id = d.article_id "
-                "AND p.tenant_id = d.tenant_id AND p.locale = ANY(%s))")
-        params.append(tier.exclude_locales)
     if exclude_ids:
-        sql += " AND NOT (d.article_id = ANY(%s))"
+        where += " AND NOT (d.article_id = ANY(%s))"
         params.append(exclude_ids)
-    return Expr(sql + " LIMIT %s)", params + [bound])
+    columns = f"d.translation_id AS id, d.article_id, {tier_no} AS tier, {rank.sql} AS text_rank, " \
+              f"{coverage.sql if coverage else '0'} AS coverage"
+    head = [*rank.params, *(coverage.params if coverage else [])]
+    if not tier.exclude_locales:
+        return Expr(f"(SELECT {columns} FROM knowledge_searchdocument d WHERE {where} LIMIT %s)",
+                    head + params + [bound])
+    return Expr(
+        f"(SELECT {columns} FROM (SELECT d.* FROM knowledge_searchdocument d WHERE {where} LIMIT %s) d "
+        "WHERE NOT EXISTS (SELECT 1 FROM knowledge_searchdocument p WHERE p.article_id = d.article_id "
+        "AND p.tenant_id = d.tenant_id AND p.locale = ANY(%s) OFFSET 0))",
+        head + params + [bound, tier.exclude_locales])
 
 
 def _per_tier(tiers: list[Tier], make) -> Expr:
@@ -255,19 +263,21 @@ def _per_tier(tiers: list[Tier], make) -> Expr:
 
 
 _INDEX_SCANS = contextvars.ContextVar("kb_search_index_scans", default=False)
+_PLANNER = (("enable_seqscan", "off"), ("max_parallel_workers_per_gather", "0"))
 
 
 @contextlib.contextmanager
 def index_scans():
-    """Run the statements inside with sequential scans switched off (this transaction only;
-    nested uses share the outer one).
+    """Run the statements inside with sequential scans and parallel workers switched off
+    (this transaction only; nested uses share the outer one).
 
     The candidate probes end in ``LIMIT``: for a word in a few percent of the documents the
     planner expects a sequential scan to meet enough matches early and prefers it to the GIN
     index, not knowing that testing ``@@`` on a row costs a detoast (measured: 40 ms to find
-    400 title matches among 17,000 rows, against 1–2 ms through the index). Every other part
-    of the statements reads by primary key anyway. ``SET LOCAL`` ends with the transaction;
-    the ``RESET`` gives the rest of the request its normal planner back.
+    400 title matches among 17,000 rows, against 1–2 ms through the index). The rest of the
+    statements reads by primary key. A parallel plan's workers cost more to start than these
+    statements take. The settings are ``SET LOCAL`` (they end with the transaction) and put
+    back afterwards, so the rest of the request plans as usual.
     """
     if _INDEX_SCANS.get():
         yield
@@ -275,10 +285,14 @@ def index_scans():
     token = _INDEX_SCANS.set(True)
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_seqscan = off")
+            names = [name for name, _value in _PLANNER]
+            cursor.execute("SELECT " + ", ".join(f"current_setting('{n}')" for n in names) + ", "
+                           + ", ".join(f"set_config('{n}', '{v}', true)" for n, v in _PLANNER))
+            previous = cursor.fetchone()[:len(names)]
             yield
-            # Not reached on an error: the savepoint's rollback undoes the SET LOCAL instead.
-            cursor.execute("RESET enable_seqscan")
+            # Not reached on an error: the savepoint's rollback undoes the settings instead.
+            cursor.execute("SELECT " + ", ".join("set_config(%s, %s, true)" for _n in names),
+                           [item for pair in zip(names, previous) for item in pair])
     finally:
         _INDEX_SCANS.reset(token)
 
@@ -320,19 +334,25 @@ def ranked_search(*, tenant_id: int, tiers: list[Tier], audience: Audience, limi
         "WITH c AS (" + " UNION ALL ".join(e.sql for e in candidates) + "), "
         "pool AS (SELECT *, count(*) OVER () AS total FROM (SELECT DISTINCT ON (id) * FROM c ORDER BY id) u "
         "WHERE coverage >= %s ORDER BY text_rank DESC, id LIMIT %s), "
-        "scored AS (SELECT t.id, t.article_id, t.locale, t.title, knowledge_article.visibility, p.tier, p.total, "
-        "p.text_rank * (0.8 + 0.4 * (knowledge_article.helpful_count + 1.0)"
-        " / (knowledge_article.helpful_count + knowledge_article.unhelpful_count + 2.0))"
+        # The pool's translations and articles by primary key, one by one (OFFSET 0 keeps
+        # each sub-select a per-row look-up whatever the planner's row estimates), through
+        # row-level security: published translations, articles the audience may see.
+        "scored AS (SELECT t.id, t.article_id, t.locale, t.title, a.visibility, p.tier, p.total, "
+        "p.text_rank * (0.8 + 0.4 * (a.helpful_count + 1.0) / (a.helpful_count + a.unhelpful_count + 2.0))"
         " * (0.85 + 0.15 * exp(-greatest(extract(epoch FROM now() - coalesce(t.published_at, now())), 0)"
         " / 31557600.0))"
-        " * CASE WHEN knowledge_article.is_promoted THEN 1.1 ELSE 1.0 END AS score "
-        "FROM pool p JOIN knowledge_articletranslation t ON t.id = p.id "
-        "JOIN knowledge_article ON knowledge_article.id = t.article_id "
-        f"WHERE t.tenant_id = %s AND t.status = 'published'{visible.sql}), "
+        " * CASE WHEN a.is_promoted THEN 1.1 ELSE 1.0 END AS score "
+        "FROM pool p CROSS JOIN LATERAL (SELECT t.id, t.article_id, t.locale, t.title, t.published_at "
+        "FROM knowledge_articletranslation t WHERE t.id = p.id AND t.tenant_id = %s AND t.status = 'published' "
+        "OFFSET 0) t "
+        "CROSS JOIN LATERAL (SELECT knowledge_article.visibility, knowledge_article.helpful_count, "
+        "knowledge_article.unhelpful_count, knowledge_article.is_promoted FROM knowledge_article "
+        f"WHERE knowledge_article.id = t.article_id{visible.sql} OFFSET 0) a), "
         "best AS (SELECT DISTINCT ON (article_id) * FROM scored ORDER BY article_id, score DESC, id), "
         "top AS (SELECT * FROM best ORDER BY score DESC, id LIMIT %s) "
         f"SELECT c.id, c.article_id, c.locale, c.title, c.visibility, c.score, c.total, {snippet_sql} "
-        "FROM top AS c JOIN knowledge_articletranslation t ON t.id = c.id ORDER BY c.score DESC, c.id")
+        "FROM top AS c CROSS JOIN LATERAL (SELECT t.body_text FROM knowledge_articletranslation t "
+        "WHERE t.id = c.id OFFSET 0) t ORDER BY c.score DESC, c.id")
     params = [p for e in candidates for p in e.params]
     params += [min_coverage, max(RANK_POOL, limit * 5), tenant_id, *visible.params, limit]
     if snippets:

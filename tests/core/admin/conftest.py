@@ -48,6 +48,7 @@ class Rows:
     kb_article: object = None
     kb_label: object = None
     kb_vote: object = None
+    kb_location: object = None
 
     def all(self) -> list:
         return list(vars(self).values())
@@ -93,11 +94,13 @@ def make_rows(tenant, suffix: str = "") -> Rows:
     kb_article = kb_factories.ArticleFactory(tenant=tenant)
     kb_label = kb_factories.LabelFactory(tenant=tenant, name=f"label {slug}{suffix}")
     kb_vote = kb_factories.ArticleVoteFactory(tenant=tenant, article=kb_article, comment=f"Vote {slug}{suffix}")
+    kb_location = kb_factories.LocationFactory(tenant=tenant, name=f"Location {slug}{suffix}",
+                                               slug=f"location-{slug}{suffix}".replace("_", "-"))
     return Rows(membership, team, team_member, organization, contact, identity, api_key, audit_entry, event,
                 webhook, delivery, attempt, calendar, holiday, integration=integration, import_job=import_job,
                 channel=channel, inbound_email=inbound_email, outbound_email=outbound_email, thread_ref=thread_ref,
                 kb_settings=kb_settings, kb_category=kb_article.section.category, kb_section=kb_article.section,
-                kb_article=kb_article, kb_label=kb_label, kb_vote=kb_vote)
+                kb_article=kb_article, kb_label=kb_label, kb_vote=kb_vote, kb_location=kb_location)
 
 
 @pytest.fixture
