@@ -10,7 +10,9 @@ references, the acknowledgement queued). Published tasks (event dispatch, sendin
 the workers' next jobs and are purged at the end; ``--eager`` runs them inline instead.
 The mix: the 60-mail test corpus with fresh Message-IDs and a +tag on each sender so that about every third mail comes from a new
 customer (new contact, acknowledgement), the rest from the same people; about a third of
-those answer our acknowledgement by In-Reply-To. Also printed: parsing alone.
+those answer our acknowledgement by In-Reply-To. Also printed: parsing alone. Like each
+Celery worker process (``helpdesk/celery.py``), the run first freezes the loaded objects out
+of the garbage collector (``gc.freeze()``).
 
     DATABASE_URL=postgresql://helpdesk@127.0.0.1:5432/helpdesk REDIS_URL=redis://127.0.0.1:6379/0 \\
         python bench/email_ingest.py [-n 2000]

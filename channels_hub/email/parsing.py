@@ -16,7 +16,7 @@ import threading
 from email import errors
 from email.message import Message
 from email.parser import BytesParser
-from email.policy import EmailPolicy, Policy, compat32, default
+from email.policy import EmailPolicy, Policy, compat32
 
 from .autoreply import detect_auto_submitted
 from .charsets import decode_surrogates

@@ -1,28 +1,26 @@
 """The full search on PostgreSQL: the SQL behind ``knowledge.search.service``.
 
-Shape of every search (one statement):
+Shape of every search (one statement per language tier):
 
 1. *Candidates*, bounded: search documents (``knowledge_searchdocument``, one per published
-   translation) of the tenant, in the searched locales, whose visibility the audience may have
-   (a pre-filter), whose title matches (at most ``CANDIDATES``) and whose whole document
-   matches (at most ``CANDIDATES``). Both probes are GIN index scans on
-   ``(tenant_id, title_tsv)`` / ``(tenant_id, tsv)``; the title probe guarantees that title
-   matches are ranked even when a common word matches thousands of bodies. A fallback
-   language (the tenant's default) adds its own candidates, for articles with no published
-   translation in the asked language.
-2. *Ranking* of that bounded set only (ranking every match of a common word over a large
-   help center costs a second), joined to the translation and its article, both read through
-   row-level security, with ``visible_articles_q`` applied to the article and the translation
-   required to be published: ``ts_rank`` with weights title 1.0 > body 0.4 > labels 0.2, plus
-   1 for a title match, times a helpfulness factor (0.8–1.2, votes smoothed), a recency factor
-   (0.85–1.0, a year's half-life), 1.1 for promoted articles, 0.8 for the fallback language.
-   One hit per article.
+   translation) of the tenant and language whose title matches (at most ``CANDIDATES``) and
+   whose whole document matches (at most ``CANDIDATES``), whose visibility the audience may
+   have (a pre-filter). Both probes are GIN index scans on ``(tenant_id, locale, title_tsv)``
+   / ``(tenant_id, locale, tsv)``; the title probe makes sure title matches are ranked even
+   when a common word matches thousands of bodies. The text rank is computed right there:
+   ``ts_rank`` with weights title 1.0 > body 0.4 > labels 0.2, plus 1 for a title match.
+2. *A pool* of the best ``RANK_POOL`` by text rank (ranking every match of a common word over
+   a large help center costs a second; this ranks at most 2 × ``CANDIDATES``) is read from the
+   translations and their articles by primary key, through row-level security, published
+   translations of articles ``visible_articles_q`` lets the audience see, and reordered with
+   a helpfulness factor (0.8–1.2, votes smoothed), a recency factor (0.85–1.0, a year's
+   half-life) and 1.1 for promoted articles. One hit per article.
 3. *Snippets* for the returned page only (``ts_headline`` over the accent-folded words, so
    "IŞIK" is highlighted for "isik"), with sentinels that become ``<mark>`` after the text
    is HTML-escaped.
 
 Every statement on the search tables names the tenant (they have no row-level security; see
-``knowledge.models.search``).
+``knowledge.models.search``). The statements run with sequential scans off (``index_scans``).
 """
 from __future__ import annotations
 
@@ -46,7 +44,7 @@ from knowledge.search.text import (
     words,
 )
 
-CANDIDATES = 300   # per probe (title / whole document, per language)
+CANDIDATES = 200   # per probe (title / whole document, per language)
 RANK_POOL = 50     # best by text rank, then reordered by helpfulness and recency
 SNIPPET_SOURCE_CHARS = 20_000
 START, STOP = "\x02", "\x03"

@@ -8,10 +8,12 @@ the request form, the widget, the agent console, the API, acknowledgement mails.
   request being written).
 
 What is searched: published translations of articles the audience may see
-(``visible_articles_q``), in the asked locale and its base language. Articles that have no
-published translation in that language are also found in the tenant's default language
-(ranked a little lower, ``hit.locale`` says which), so a Turkish visitor still finds the
-answer that was only written in English. Hits link to the article page in the asked locale.
+(``visible_articles_q``), in the asked locale and its base language. When those give fewer
+hits than asked for, articles that have no published translation in that language are looked
+up in the tenant's default language and listed after them (``hit.locale`` says which
+language a hit is in), so a Turkish visitor still finds the answer that was only written in
+English, without English duplicates of Turkish answers. Hits link to the article page in the
+asked locale (the page itself falls back to the default language's text).
 
 Full mode (PostgreSQL) is ``knowledge.search.postgres``: per-language stemming, accent and
 case folding, title above body, helpfulness and recency, typo correction against the
@@ -131,20 +133,34 @@ def _synonyms(tenant: Tenant, locales: list[str]) -> list[list[str]]:
     return [[str(term) for term in terms if isinstance(term, str)] for terms in rows if isinstance(terms, list)]
 
 
-def _tiers(groups, primary: list[str], fallback: list[str], locale: str, *, any_group: bool = False) -> list[Tier]:
-    tiers = [Tier(locales=primary, query=postgres.query_tsquery(groups, locale, any_group=any_group),
-                  headline=postgres.headline_tsquery(groups, locale))]
-    if fallback:
-        tiers.append(Tier(locales=fallback, query=postgres.query_tsquery(groups, fallback[0], any_group=any_group),
-                          headline=postgres.headline_tsquery(groups, fallback[0]), factor=FALLBACK_FACTOR,
-                          exclude_locales=primary))
-    return tiers
+def _tiers(groups, primary: list[str], fallback: list[str], locale: str, *,
+           any_group: bool = False) -> tuple[Tier, Tier | None]:
+    first = Tier(locales=primary, query=postgres.query_tsquery(groups, locale, any_group=any_group),
+                 headline=postgres.headline_tsquery(groups, locale))
+    if not fallback:
+        return first, None
+    return first, Tier(locales=fallback, query=postgres.query_tsquery(groups, fallback[0], any_group=any_group),
+                       headline=postgres.headline_tsquery(groups, fallback[0]), factor=FALLBACK_FACTOR,
+                       exclude_locales=primary)
+
+
+def _tiered(first: Tier, second: Tier | None, limit: int, *, exclude_ids=(), **options) -> list[Row]:
+    """The asked language's hits; when they are fewer than ``limit``, the fallback language's
+    (articles with no published translation in the asked one) after them."""
+    rows = postgres.ranked_search(tiers=[first], limit=limit, exclude_ids=list(exclude_ids), **options)
+    if second is None or len(rows) >= limit:
+        return rows
+    more = postgres.ranked_search(tiers=[second], limit=limit - len(rows),
+                                  exclude_ids=[*exclude_ids, *(row.article_id for row in rows)], **options)
+    total = (rows[0].total if rows else 0) + (more[0].total if more else 0)
+    for row in rows + more:
+        row.total = total
+    return rows + more
 
 
 def _full_search(tenant, groups, primary, fallback, locale, audience, limit) -> list[Row]:
     with postgres.index_scans():
-        rows = postgres.ranked_search(tenant_id=tenant.pk, tiers=_tiers(groups, primary, fallback, locale),
-                                      audience=audience, limit=limit)
+        rows = _tiered(*_tiers(groups, primary, fallback, locale), limit, tenant_id=tenant.pk, audience=audience)
         if rows:
             return rows
         # Nothing has every word: correct misspelt words against the vocabulary and accept
@@ -152,8 +168,8 @@ def _full_search(tenant, groups, primary, fallback, locale, audience, limit) -> 
         postgres.corrections(tenant_id=tenant.pk, locales=primary + fallback, groups=groups, locale=locale)
         positive = [g for g in groups if not g.negated]
         if len(positive) > 1 or any(g.corrections for g in positive):
-            rows = postgres.ranked_search(tenant_id=tenant.pk, audience=audience, limit=limit,
-                                          tiers=_tiers(groups, primary, fallback, locale, any_group=True))
+            rows = _tiered(*_tiers(groups, primary, fallback, locale, any_group=True), limit,
+                           tenant_id=tenant.pk, audience=audience)
         return rows
 
 
@@ -204,16 +220,15 @@ def kb_autocomplete(*, tenant: Tenant, prefix: str, locale: str, audience: Audie
             rows = simple.autocomplete(tenant_id=tenant.pk, prefix=prefix, locales=primary, locale=locale,
                                        audience=audience, limit=limit)
             return _hits(rows, locale)
-        tiers = [Tier(locales=primary, query=postgres.prefix_tsquery(prefix, locale), headline=Expr("''"))]
-        if fallback:
-            tiers.append(Tier(locales=fallback, query=postgres.prefix_tsquery(prefix, fallback[0]),
-                              headline=Expr("''"), factor=FALLBACK_FACTOR, exclude_locales=primary))
+        first = Tier(locales=primary, query=postgres.prefix_tsquery(prefix, locale), headline=Expr("''"))
+        second = (Tier(locales=fallback, query=postgres.prefix_tsquery(prefix, fallback[0]), headline=Expr("''"),
+                       factor=FALLBACK_FACTOR, exclude_locales=primary) if fallback else None)
         typo = Expr("%s <%% d.title_folded", [typed])
         starts = Expr("CASE WHEN d.title_folded LIKE %s THEN 2.0 ELSE 0.0 END "
                       "+ word_similarity(%s, coalesce(d.title_folded, ''))", [typed + "%", typed])
-        rows = postgres.ranked_search(tenant_id=tenant.pk, tiers=tiers, audience=audience, limit=limit,
-                                      columns=("d.title_tsv",), extra_matches=(typo,), extra_score=starts,
-                                      bound=100, snippets=False)
+        with postgres.index_scans():
+            rows = _tiered(first, second, limit, tenant_id=tenant.pk, audience=audience, columns=("d.title_tsv",),
+                           extra_matches=(typo,), extra_score=starts, bound=100, snippets=False)
         return _hits(rows, locale)
 
 
@@ -275,14 +290,13 @@ def _full_suggest(tenant, cleaned, locale, primary, fallback, audience, limit, e
         return []
     term_queries = _term_queries(terms)
     headline = Expr("%s::tsquery", [" | ".join(postgres._literal(fold_accents(t), prefix=True) for t in terms)])
-    tiers = [_suggest_tier(primary, term_queries, headline)]
+    first, second = _suggest_tier(primary, term_queries, headline), None
     if fallback:
         # The fallback language's articles are matched with that language's stems of the text.
         other = (_term_queries(_terms(cleaned, fallback[0]))
                  if stem_config(fallback[0]) != stem_config(locale) else term_queries)
         if other:
-            tiers.append(_suggest_tier(fallback, other, headline, factor=FALLBACK_FACTOR, exclude=primary))
-    rows = postgres.ranked_search(tenant_id=tenant.pk, tiers=tiers, audience=audience, limit=limit,
-                                  coverage_weight=0.5, min_coverage=1 if len(terms) <= 2 else 2,
-                                  exclude_ids=exclude)
+            second = _suggest_tier(fallback, other, headline, factor=FALLBACK_FACTOR, exclude=primary)
+    rows = _tiered(first, second, limit, tenant_id=tenant.pk, audience=audience, coverage_weight=0.5,
+                   min_coverage=1 if len(terms) <= 2 else 2, exclude_ids=exclude)
     return _hits(rows, locale)
