@@ -151,7 +151,7 @@ def article_text(rng: random.Random, lang: str, topic: str, extra_topic: str) ->
     if rng.random() < 0.3:
         title += f" ({item})"
     sentences = []
-    for _ in range(rng.randint(6, 16)):
+    for _ in range(rng.randint(10, 28)):
         n1, n2 = rng.choice(nouns), rng.choice(nouns2 + nouns)
         filled = rng.choice(words["sentences"]).format(
             noun=n1, Noun=cap(n1, lang), noun2=n2, Noun2=cap(n2, lang), verb=rng.choice(verbs),

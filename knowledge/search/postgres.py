@@ -46,7 +46,7 @@ from knowledge.search.text import (
 
 CANDIDATES = 200   # per probe (title / whole document, per language)
 RANK_POOL = 50     # best by text rank, then reordered by helpfulness and recency
-SNIPPET_SOURCE_CHARS = 20_000
+SNIPPET_SOURCE_CHARS = 5_000  # ts_headline parses all it is given: long articles cost per hit
 START, STOP = "\x02", "\x03"
 HEADLINE_OPTIONS = (f"StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=15, ShortWord=2, "
                     "MaxFragments=2, FragmentDelimiter=\" … \"")
