@@ -15,9 +15,13 @@ Shape of every search (one statement per language tier):
    translations of articles ``visible_articles_q`` lets the audience see, and reordered with
    a helpfulness factor (0.8–1.2, votes smoothed), a recency factor (0.85–1.0, a year's
    half-life) and 1.1 for promoted articles. One hit per article.
-3. *Snippets* for the returned page only (``ts_headline`` over the accent-folded words, so
-   "IŞIK" is highlighted for "isik"), with sentinels that become ``<mark>`` after the text
-   is HTML-escaped.
+3. The start of each returned hit's text, from which the service cuts the snippet around
+   the first match (``knowledge.search.text.highlighter``: case- and accent-insensitive, so
+   "IŞIK" is marked for "isik"); ``ts_headline`` did the same in the database, at about half
+   a millisecond a hit.
+
+The tier's tsquery is computed once per statement (``q``), not folded into every place it is
+used (which cost milliseconds of planning).
 
 Every statement on the search tables names the tenant (they have no row-level security; see
 ``knowledge.models.search``). The statements run with sequential scans off (``index_scans``).
@@ -46,10 +50,7 @@ from knowledge.search.text import (
 
 CANDIDATES = 200   # per probe (title / whole document, per language)
 RANK_POOL = 50     # best by text rank, then reordered by helpfulness and recency
-SNIPPET_SOURCE_CHARS = 5_000  # ts_headline parses all it is given: long articles cost per hit
-START, STOP = "\x02", "\x03"
-HEADLINE_OPTIONS = (f"StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=15, ShortWord=2, "
-                    "MaxFragments=2, FragmentDelimiter=\" … \"")
+SNIPPET_SOURCE_CHARS = 5_000  # the snippet is cut from the start of the text
 WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D, C (labels), B (body), A (title)
 CORRECTION_SIMILARITY = 0.45
 
@@ -137,23 +138,6 @@ def query_tsquery(groups: list[Group], locale: str, *, any_group: bool = False) 
     return Expr("(" + " && ".join(sql_parts) + ")", params)
 
 
-def headline_tsquery(groups: list[Group], locale: str) -> Expr:
-    """What to highlight: the roots of every asked word and synonym, on surface words."""
-    prefixes: list[str] = []
-    for group in groups:
-        if group.negated:
-            continue
-        for term in [[w] for w in group.words] + group.synonyms:
-            for word in term:
-                found = prefix_root(word, locale) or word
-                prefixes.append(fold_accents(found))
-        prefixes += [c for c in group.corrections if c == fold_accents(c)]
-    if not prefixes:
-        return Expr("''::tsquery", [])
-    return Expr("to_tsquery(%s::regconfig, %s)",
-                [surface_config(locale), " | ".join(f"{p}:*" for p in dict.fromkeys(prefixes))])
-
-
 def prefix_tsquery(text: str, locale: str) -> Expr:
     """As-you-type: every word (the last one partly typed) as a prefix of a title's words."""
     prefixes = []
@@ -177,10 +161,10 @@ class Tier:
 
     locales: list[str]
     query: Expr
-    headline: Expr
     factor: float = 1.0
     exclude_locales: list[str] = field(default_factory=list)  # skip articles published in these
     coverage: Expr | None = None  # SQL on ``d``: how many of a text's terms the document has
+    title_query: Expr | None = None  # what a title must match to be a candidate (default: query)
 
 
 @dataclass
@@ -192,7 +176,7 @@ class Row:
     visibility: str
     score: float
     total: int
-    snippet: str = ""
+    text: str = ""  # the start of the body, for the snippet
 
 
 def _visible(tenant_id: int, audience: Audience) -> Expr:
@@ -218,7 +202,7 @@ def visibilities(audience: Audience) -> list[str] | None:
     return allowed
 
 
-def _probe(*, tenant_id: int, tier: Tier, tier_no: int, match: Expr, rank: Expr, coverage: Expr | None,
+def _probe(*, tenant_id: int, tier: Tier, match: Expr, rank: Expr, coverage: Expr | None,
            audience: Audience, exclude_ids: list[int], bound: int) -> Expr:
     """At most ``bound`` documents of the tier's locales matching ``match`` (SQL on ``d``),
     with their text rank (computed here, on the row the index scan fetched).
@@ -235,29 +219,17 @@ def _probe(*, tenant_id: int, tier: Tier, tier_no: int, match: Expr, rank: Expr,
     if exclude_ids:
         where += " AND NOT (d.article_id = ANY(%s))"
         params.append(exclude_ids)
-    columns = f"d.translation_id AS id, d.article_id, {tier_no} AS tier, {rank.sql} AS text_rank, " \
+    columns = f"d.translation_id AS id, d.article_id, {rank.sql} AS text_rank, " \
               f"{coverage.sql if coverage else '0'} AS coverage"
     head = [*rank.params, *(coverage.params if coverage else [])]
     if not tier.exclude_locales:
-        return Expr(f"(SELECT {columns} FROM knowledge_searchdocument d WHERE {where} LIMIT %s)",
+        return Expr(f"(SELECT {columns} FROM q, knowledge_searchdocument d WHERE {where} LIMIT %s)",
                     head + params + [bound])
     return Expr(
-        f"(SELECT {columns} FROM (SELECT d.* FROM knowledge_searchdocument d WHERE {where} LIMIT %s) d "
+        f"(SELECT {columns} FROM q, (SELECT d.* FROM q, knowledge_searchdocument d WHERE {where} LIMIT %s) d "
         "WHERE NOT EXISTS (SELECT 1 FROM knowledge_searchdocument p WHERE p.article_id = d.article_id "
         "AND p.tenant_id = d.tenant_id AND p.locale = ANY(%s) OFFSET 0))",
         head + params + [bound, tier.exclude_locales])
-
-
-def _per_tier(tiers: list[Tier], make) -> Expr:
-    """``CASE c.tier WHEN 1 THEN … END`` of an expression made per tier."""
-    if len(tiers) == 1:
-        return make(tiers[0])
-    sql, params = "(CASE c.tier", []
-    for number, tier in enumerate(tiers, start=1):
-        expr = make(tier)
-        sql += f" WHEN {number} THEN {expr.sql}"
-        params += expr.params
-    return Expr(sql + " END)", params)
 
 
 _INDEX_SCANS = contextvars.ContextVar("kb_search_index_scans", default=False)
@@ -295,47 +267,42 @@ def index_scans():
         _INDEX_SCANS.reset(token)
 
 
-def ranked_search(*, tenant_id: int, tiers: list[Tier], audience: Audience, limit: int,
+def ranked_search(*, tenant_id: int, tier: Tier, audience: Audience, limit: int,
                   columns: tuple[str, ...] = ("d.title_tsv", "d.tsv"), extra_matches: tuple[Expr, ...] = (),
                   extra_score: Expr | None = None, coverage_weight: float = 0.0, min_coverage: int = 0,
                   exclude_ids: list[int] | None = None, bound: int = CANDIDATES,
-                  snippets: bool = True) -> list[Row]:
-    """Bounded candidates, ranked, one hit per article, snippets for the page.
+                  text: bool = True) -> list[Row]:
+    """Bounded candidates, ranked, one hit per article, with the start of each hit's text.
 
-    ``extra_matches`` are more ways (SQL on ``d``) a document becomes a candidate of each tier
-    (autocomplete's trigram match); ``extra_score`` adds to the text rank; a tier's
-    ``coverage`` keeps candidates reaching ``min_coverage`` and adds ``coverage_weight`` times
-    itself to the rank. The text rank picks a pool of the best ``RANK_POOL``; helpfulness and
-    recency (which need the article) reorder that pool, which is joined to the translation
-    and article through row-level security, published and visible ones only."""
-    exclude = list(exclude_ids or [])
-    candidates: list[Expr] = []
-    for number, tier in enumerate(tiers, start=1):
-        q, coverage = tier.query, tier.coverage
-        rank = Expr(f"((ts_rank('{WEIGHTS}', d.tsv, {q.sql}, 1) + CASE WHEN d.title_tsv @@ {q.sql} THEN 1.0 ELSE 0.0 END"
-                    + (f" + {extra_score.sql}" if extra_score else "")
-                    + (f" + {coverage_weight} * {coverage.sql}" if coverage and coverage_weight else "")
-                    + f") * {tier.factor:.3f})",
-                    q.params + q.params + (extra_score.params if extra_score else [])
-                    + (coverage.params if coverage and coverage_weight else []))
-        matches = [Expr(f"{column} @@ {q.sql}", q.params) for column in columns] + list(extra_matches)
-        for match in matches:
-            candidates.append(_probe(tenant_id=tenant_id, tier=tier, tier_no=number, match=match, rank=rank,
-                                     coverage=coverage, audience=audience, exclude_ids=exclude, bound=bound))
+    The tier's tsquery is computed once (``q``). ``extra_matches`` are more ways (SQL on
+    ``d``) a document becomes a candidate (autocomplete's trigram match); ``extra_score``
+    adds to the text rank; the tier's ``coverage`` keeps candidates reaching
+    ``min_coverage`` and adds ``coverage_weight`` times itself to the rank. The text rank
+    picks a pool of the best ``RANK_POOL``; helpfulness and recency (which need the article)
+    reorder that pool, which is read from the translations and articles through row-level
+    security: published translations of articles the audience may see."""
+    coverage = tier.coverage
+    rank = Expr("((ts_rank('" + WEIGHTS + "', d.tsv, q.query, 1) + CASE WHEN d.title_tsv @@ q.query THEN 1.0 ELSE 0.0 END"
+                + (f" + {extra_score.sql}" if extra_score else "")
+                + (f" + {coverage_weight} * {coverage.sql}" if coverage and coverage_weight else "")
+                + f") * {tier.factor:.3f})",
+                (extra_score.params if extra_score else []) + (coverage.params if coverage and coverage_weight else []))
+    matches = [Expr(f"{column} @@ q.{'title_query' if column == 'd.title_tsv' else 'query'}") for column in columns]
+    matches += list(extra_matches)
+    candidates = [_probe(tenant_id=tenant_id, tier=tier, match=match, rank=rank, coverage=coverage,
+                         audience=audience, exclude_ids=list(exclude_ids or []), bound=bound) for match in matches]
     visible = _visible(tenant_id, audience)
-    headline = _per_tier(tiers, lambda tier: Expr(
-        "ts_headline(%s::regconfig, translate(left(t.body_text, %s), %s, ''), " + tier.headline.sql + ", %s)",
-        [surface_config(tier.locales[0]), SNIPPET_SOURCE_CHARS, START + STOP, *tier.headline.params,
-         HEADLINE_OPTIONS]))
-    snippet_sql = headline.sql if snippets else "''"
+    text_sql = "left(t.body_text, %s)" if text else "''"
     sql = (
-        "WITH c AS (" + " UNION ALL ".join(e.sql for e in candidates) + "), "
+        f"WITH q AS MATERIALIZED (SELECT {tier.query.sql} AS query, "
+        f"{(tier.title_query or tier.query).sql} AS title_query), "
+        "c AS (" + " UNION ALL ".join(e.sql for e in candidates) + "), "
         "pool AS (SELECT *, count(*) OVER () AS total FROM (SELECT DISTINCT ON (id) * FROM c ORDER BY id) u "
         "WHERE coverage >= %s ORDER BY text_rank DESC, id LIMIT %s), "
         # The pool's translations and articles by primary key, one by one (OFFSET 0 keeps
         # each sub-select a per-row look-up whatever the planner's row estimates), through
         # row-level security: published translations, articles the audience may see.
-        "scored AS (SELECT t.id, t.article_id, t.locale, t.title, a.visibility, p.tier, p.total, "
+        "scored AS (SELECT t.id, t.article_id, t.locale, t.title, a.visibility, p.total, "
         "p.text_rank * (0.8 + 0.4 * (a.helpful_count + 1.0) / (a.helpful_count + a.unhelpful_count + 2.0))"
         " * (0.85 + 0.15 * exp(-greatest(extract(epoch FROM now() - coalesce(t.published_at, now())), 0)"
         " / 31557600.0))"
@@ -348,17 +315,17 @@ def ranked_search(*, tenant_id: int, tiers: list[Tier], audience: Audience, limi
         f"WHERE knowledge_article.id = t.article_id{visible.sql} OFFSET 0) a), "
         "best AS (SELECT DISTINCT ON (article_id) * FROM scored ORDER BY article_id, score DESC, id), "
         "top AS (SELECT * FROM best ORDER BY score DESC, id LIMIT %s) "
-        f"SELECT c.id, c.article_id, c.locale, c.title, c.visibility, c.score, c.total, {snippet_sql} "
+        f"SELECT c.id, c.article_id, c.locale, c.title, c.visibility, c.score, c.total, {text_sql} "
         "FROM top AS c CROSS JOIN LATERAL (SELECT t.body_text FROM knowledge_articletranslation t "
         "WHERE t.id = c.id OFFSET 0) t ORDER BY c.score DESC, c.id")
-    params = [p for e in candidates for p in e.params]
+    params = [*tier.query.params, *(tier.title_query or tier.query).params, *(p for e in candidates for p in e.params)]
     params += [min_coverage, max(RANK_POOL, limit * 5), tenant_id, *visible.params, limit]
-    if snippets:
-        params += headline.params
+    if text:
+        params.append(SNIPPET_SOURCE_CHARS)
     with index_scans(), connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [Row(translation_id=r[0], article_id=r[1], locale=r[2], title=r[3], visibility=r[4],
-                    score=float(r[5]), total=int(r[6]), snippet=r[7] or "") for r in cursor.fetchall()]
+                    score=float(r[5]), total=int(r[6]), text=r[7] or "") for r in cursor.fetchall()]
 
 
 def corrections(*, tenant_id: int, locales: list[str], groups: list[Group], locale: str) -> None:

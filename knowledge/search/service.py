@@ -23,6 +23,7 @@ tenant's vocabulary, synonyms, highlighted snippets. Embedded mode (SQLite) is
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -35,14 +36,17 @@ from knowledge.links import article_path, slug_for
 from knowledge.locales import fallback_chain, normalize_locale
 from knowledge.models import SearchSynonym
 from knowledge.search import postgres, simple
-from knowledge.search.postgres import START, STOP, Expr, Row, Tier
+from knowledge.search.postgres import Expr, Row, Tier
 from knowledge.search.text import (
     MAX_QUERY_CHARS,
     apply_synonyms,
     fold,
     fold_accents,
+    highlight_terms,
+    highlighter,
     language,
     parse_query,
+    prefix_root,
     stem_config,
     suggestion_words,
     words,
@@ -51,7 +55,7 @@ from knowledge.search.text import (
 FULL, SIMPLE = "full", "simple"
 MAX_LIMIT = 50
 FALLBACK_FACTOR = 0.8
-SUGGEST_TERMS = 10
+SUGGEST_TERMS = 8
 SUGGEST_MAX_CHARS = 4000
 
 
@@ -109,23 +113,13 @@ def _url(locale: str, article_id: int, title: str) -> str:
         return f"/hc/{locale}/articles/{article_id}-{slug_for(title)}/"
 
 
-def _hits(rows: list[Row], locale: str) -> list[SearchHit]:
-    from django.utils.html import escape
-
-    hits = []
-    for row in rows:
-        snippet = row.snippet
-        if START in snippet or STOP in snippet:  # PostgreSQL's headline: escape, then mark
-            snippet = escape(snippet).replace(START, "<mark>").replace(STOP, "</mark>")
-            if snippet.count("<mark>") != snippet.count("</mark>"):
-                snippet = snippet.replace("<mark>", "").replace("</mark>", "")
-        elif search_mode() == FULL:
-            snippet = escape(snippet)
-        hits.append(SearchHit(article_id=row.article_id, translation_id=row.translation_id, locale=row.locale,
-                              title=row.title, snippet_html=" ".join(snippet.split()),
-                              url=_url(locale, row.article_id, row.title),
-                              score=round(row.score, 4), visibility=row.visibility))
-    return hits
+def _hits(rows: list[Row], locale: str, marks: re.Pattern | None = None) -> list[SearchHit]:
+    """Rows as hits: the snippet cut around the first marked word (escaped, ``<mark>``ed)."""
+    return [SearchHit(article_id=row.article_id, translation_id=row.translation_id, locale=row.locale,
+                      title=row.title, snippet_html=simple.snippet(row.text, marks) if row.text else "",
+                      url=_url(locale, row.article_id, row.title), score=round(row.score, 4),
+                      visibility=row.visibility)
+            for row in rows]
 
 
 def _synonyms(tenant: Tenant, locales: list[str]) -> list[list[str]]:
@@ -135,22 +129,20 @@ def _synonyms(tenant: Tenant, locales: list[str]) -> list[list[str]]:
 
 def _tiers(groups, primary: list[str], fallback: list[str], locale: str, *,
            any_group: bool = False) -> tuple[Tier, Tier | None]:
-    first = Tier(locales=primary, query=postgres.query_tsquery(groups, locale, any_group=any_group),
-                 headline=postgres.headline_tsquery(groups, locale))
+    first = Tier(locales=primary, query=postgres.query_tsquery(groups, locale, any_group=any_group))
     if not fallback:
         return first, None
     return first, Tier(locales=fallback, query=postgres.query_tsquery(groups, fallback[0], any_group=any_group),
-                       headline=postgres.headline_tsquery(groups, fallback[0]), factor=FALLBACK_FACTOR,
-                       exclude_locales=primary)
+                       factor=FALLBACK_FACTOR, exclude_locales=primary)
 
 
 def _tiered(first: Tier, second: Tier | None, limit: int, *, exclude_ids=(), **options) -> list[Row]:
     """The asked language's hits; when they are fewer than ``limit``, the fallback language's
     (articles with no published translation in the asked one) after them."""
-    rows = postgres.ranked_search(tiers=[first], limit=limit, exclude_ids=list(exclude_ids), **options)
+    rows = postgres.ranked_search(tier=first, limit=limit, exclude_ids=list(exclude_ids), **options)
     if second is None or len(rows) >= limit:
         return rows
-    more = postgres.ranked_search(tiers=[second], limit=limit - len(rows),
+    more = postgres.ranked_search(tier=second, limit=limit - len(rows),
                                   exclude_ids=[*exclude_ids, *(row.article_id for row in rows)], **options)
     total = (rows[0].total if rows else 0) + (more[0].total if more else 0)
     for row in rows + more:
@@ -203,7 +195,8 @@ def kb_search(*, tenant: Tenant, query: str, locale: str, audience: Audience, so
             event = search_record(tenant=tenant, query=query, locale=locale, source=source, result_count=total,
                                   session_key=session_key, contact_id=contact_id, user_id=user_id)
             search_id = event.pk
-        return SearchResults(hits=_hits(rows, locale), search_id=search_id, mode=mode, total=total)
+        marks = highlighter(highlight_terms(groups, locale)) if rows else None
+        return SearchResults(hits=_hits(rows, locale, marks), search_id=search_id, mode=mode, total=total)
 
 
 def kb_autocomplete(*, tenant: Tenant, prefix: str, locale: str, audience: Audience, limit: int = 8) -> list[SearchHit]:
@@ -220,15 +213,15 @@ def kb_autocomplete(*, tenant: Tenant, prefix: str, locale: str, audience: Audie
             rows = simple.autocomplete(tenant_id=tenant.pk, prefix=prefix, locales=primary, locale=locale,
                                        audience=audience, limit=limit)
             return _hits(rows, locale)
-        first = Tier(locales=primary, query=postgres.prefix_tsquery(prefix, locale), headline=Expr("''"))
-        second = (Tier(locales=fallback, query=postgres.prefix_tsquery(prefix, fallback[0]), headline=Expr("''"),
+        first = Tier(locales=primary, query=postgres.prefix_tsquery(prefix, locale))
+        second = (Tier(locales=fallback, query=postgres.prefix_tsquery(prefix, fallback[0]),
                        factor=FALLBACK_FACTOR, exclude_locales=primary) if fallback else None)
         typo = Expr("%s <%% d.title_folded", [typed])
         starts = Expr("CASE WHEN d.title_folded LIKE %s THEN 2.0 ELSE 0.0 END "
                       "+ word_similarity(%s, coalesce(d.title_folded, ''))", [typed + "%", typed])
         with postgres.index_scans():
             rows = _tiered(first, second, limit, tenant_id=tenant.pk, audience=audience, columns=("d.title_tsv",),
-                           extra_matches=(typo,), extra_score=starts, bound=100, snippets=False)
+                           extra_matches=(typo,), extra_score=starts, bound=100, text=False)
         return _hits(rows, locale)
 
 
@@ -252,10 +245,20 @@ def _term_queries(terms: list[str]) -> list[str]:
     return out
 
 
-def _suggest_tier(locales: list[str], term_queries: list[str], headline: Expr, *, factor: float = 1.0,
+def _suggest_tier(locales: list[str], term_queries: list[str], *, factor: float = 1.0,
                   exclude: list[str] | None = None) -> Tier:
-    return Tier(locales=locales, factor=factor, exclude_locales=exclude or [], headline=headline,
-                query=Expr("%s::tsquery", [" | ".join(f"({q})" for q in term_queries)]),
+    """Titles with any of the terms, documents with at least two of them (when there are three
+    or more: an OR of pairs, which the GIN index answers as it does any tsquery), so the
+    bounded candidates are the articles about the text, not any that share one common word."""
+    any_term = " | ".join(f"({q})" for q in term_queries)
+    if len(term_queries) >= 3:
+        # The stems alone in the pairs: prefix operands make the index merge many entries each.
+        stems = [q.split(" | ")[0] for q in term_queries]
+        body = " | ".join(f"({a} & {b})" for i, a in enumerate(stems) for b in stems[i + 1:])
+    else:
+        body = any_term
+    return Tier(locales=locales, factor=factor, exclude_locales=exclude or [],
+                query=Expr("%s::tsquery", [body]), title_query=Expr("%s::tsquery", [any_term]),
                 coverage=Expr("(SELECT count(*) FROM unnest(%s::tsquery[]) AS g(q) WHERE d.tsv @@ g.q)",
                               [term_queries]))
 
@@ -277,7 +280,7 @@ def kb_suggest(*, tenant: Tenant, text: str, locale: str, audience: Audience, li
             kept.sort(key=len, reverse=True)
             rows = simple.suggest(tenant_id=tenant.pk, text_words=kept[:8], locales=primary, locale=locale,
                                   audience=audience, limit=limit, exclude_ids=exclude)
-            return _hits(rows, locale)
+            return _hits(rows, locale, highlighter([fold_accents(prefix_root(w, locale) or w) for w in kept[:8]]))
         with postgres.index_scans():
             return _full_suggest(tenant, cleaned, locale, primary, fallback, audience, limit, exclude)
 
@@ -289,14 +292,13 @@ def _full_suggest(tenant, cleaned, locale, primary, fallback, audience, limit, e
     if not terms:
         return []
     term_queries = _term_queries(terms)
-    headline = Expr("%s::tsquery", [" | ".join(postgres._literal(fold_accents(t), prefix=True) for t in terms)])
-    first, second = _suggest_tier(primary, term_queries, headline), None
+    first, second = _suggest_tier(primary, term_queries), None
     if fallback:
         # The fallback language's articles are matched with that language's stems of the text.
         other = (_term_queries(_terms(cleaned, fallback[0]))
                  if stem_config(fallback[0]) != stem_config(locale) else term_queries)
         if other:
-            second = _suggest_tier(fallback, other, headline, factor=FALLBACK_FACTOR, exclude=primary)
+            second = _suggest_tier(fallback, other, factor=FALLBACK_FACTOR, exclude=primary)
     rows = _tiered(first, second, limit, tenant_id=tenant.pk, audience=audience, coverage_weight=0.5,
                    min_coverage=1 if len(terms) <= 2 else 2, exclude_ids=exclude)
-    return _hits(rows, locale)
+    return _hits(rows, locale, highlighter([fold_accents(term) for term in terms]))

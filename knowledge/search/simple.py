@@ -56,14 +56,14 @@ def _rows(queryset, *, patterns: list[str], limit: int, locale: str, factor: flo
                 .order_by(*first, "-title_hits", "-helpful", "-published_at", "id")
                 .values("id", "article_id", "locale", "title", "body_text", "article__visibility", "title_hits")
                 [:limit])
-    found = re.compile("(?i)" + "|".join(patterns)) if patterns else None
     return [Row(translation_id=r["id"], article_id=r["article_id"], locale=r["locale"], title=r["title"],
                 visibility=r["article__visibility"], score=round((1.0 + r["title_hits"]) * factor, 4),
-                total=len(rows), snippet=snippet(r["body_text"], found)) for r in rows]
+                total=len(rows), text=r["body_text"][:5000]) for r in rows]
 
 
 def snippet(text: str, found: re.Pattern | None) -> str:
-    """Some thirty words around the first match, HTML-escaped, matches in ``<mark>``."""
+    """Some thirty words around the first match, HTML-escaped, matches in ``<mark>`` (the
+    snippet of both modes)."""
     text = " ".join((text or "").split())
     start = 0
     match = found.search(text) if found else None

@@ -338,3 +338,26 @@ def best_corrections(word: str, candidates: list[tuple[str, float]], *, limit: i
         if distance <= allowed_edits(word) or trigram >= similarity:
             scored.append((distance, -trigram, candidate))
     return [candidate for _d, _t, candidate in sorted(scored)[:limit]]
+
+
+# --- highlighting ------------------------------------------------------------------------
+
+def highlight_terms(groups: list[Group], locale: str) -> list[str]:
+    """What a snippet marks: the roots of every asked word and synonym (and corrections)."""
+    found: list[str] = []
+    for group in groups:
+        if group.negated:
+            continue
+        for term in [[w] for w in group.words] + group.synonyms:
+            found += [prefix_root(word, locale) or word for word in term]
+        found += group.corrections
+    return list(dict.fromkeys(fold_accents(term) for term in found if term))
+
+
+def highlighter(terms: list[str]) -> re.Pattern | None:
+    """Words starting with one of ``terms``, whatever their case and accents ("isik" marks
+    "IŞIK" and "ışıklar"), the whole word marked."""
+    alternatives = [loose_pattern(term) for term in sorted(set(terms), key=len, reverse=True) if term]
+    if not alternatives:
+        return None
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives[:40]) + r")[^\W_]*", re.IGNORECASE)

@@ -6,8 +6,11 @@ import re
 
 from hypothesis import given, strategies as st
 
+from knowledge.search.simple import snippet
 from knowledge.search.text import (
     apply_synonyms,
+    highlight_terms,
+    highlighter,
     best_corrections,
     edit_distance,
     fold,
@@ -106,3 +109,14 @@ def test_loose_pattern_matches_case_and_accents_both_ways():
         assert pattern.search(text), text
     assert not pattern.search("sipar")
     assert re.compile(loose_pattern("a.b")).fullmatch("a.b") and not re.compile(loose_pattern("a.b")).fullmatch("axb")
+
+
+def test_highlighting_marks_whole_words_starting_like_the_query():
+    marks = highlighter(highlight_terms(parse_query("isik siparişlerim", "tr"), "tr"))
+    html = snippet("IŞIK ve ışıklar ayarlanır; Siparişiniz <b>yolda</b>, ön-sipariş değil: kısipariş.", marks)
+    assert "<mark>IŞIK</mark>" in html and "<mark>ışıklar</mark>" in html and "<mark>Siparişiniz</mark>" in html
+    assert "&lt;b&gt;yolda&lt;/b&gt;" in html and "kısipariş" in html and "<mark>kı" not in html
+    assert snippet("No match here at all.", highlighter([])) == "No match here at all."
+    long = " ".join(f"w{n}" for n in range(200)) + " refund " + " ".join(f"x{n}" for n in range(50))
+    cut = snippet(long, highlighter(["refund"]))
+    assert cut.startswith("… ") and "<mark>refund</mark>" in cut and cut.endswith(" …")
