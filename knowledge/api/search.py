@@ -26,8 +26,7 @@ from helpdesk.tenancy.roles import Scope
 from knowledge.audience import ANONYMOUS
 from knowledge.locales import enabled_locales, normalize_locale
 from knowledge.models import SearchSource, SearchSynonym
-from knowledge.search import synonyms
-from knowledge.search.service import kb_autocomplete, kb_search
+from knowledge.search import service, synonyms
 from knowledge.search.text import MAX_QUERY_CHARS
 from knowledge.services.listening import valid_session_key
 
@@ -123,9 +122,9 @@ class KbSearchView(APIView):
         values = _params(request)
         tenant = require_tenant()
         user_id = request.user.pk if getattr(request.user, "pk", None) else None
-        results = kb_search(tenant=tenant, query=values["q"], locale=values["locale"], audience=ANONYMOUS,
-                            source=SearchSource.API, limit=values["limit"], session_key=values.get("session"),
-                            user_id=user_id, record=True)
+        results = service.kb_search(tenant=tenant, query=values["q"], locale=values["locale"], audience=ANONYMOUS,
+                                    source=SearchSource.API, limit=values["limit"],
+                                    session_key=values.get("session"), user_id=user_id, record=True)
         base = _absolute_base(tenant)
         return Response(SearchOutput({
             "results": [{"article_id": hit.article_id, "title": hit.title, "snippet": hit.snippet_html,
@@ -146,15 +145,13 @@ class KbAutocompleteView(APIView):
         values = _params(request)
         tenant = require_tenant()
         limit = values["limit"] if "limit" in request.query_params else 8
-        hits = kb_autocomplete(tenant=tenant, prefix=values["q"], locale=values["locale"], audience=ANONYMOUS,
-                               limit=limit)
-        from knowledge.search.service import search_mode
-
+        hits = service.kb_autocomplete(tenant=tenant, prefix=values["q"], locale=values["locale"],
+                                       audience=ANONYMOUS, limit=limit)
         base = _absolute_base(tenant)
         return Response(AutocompleteOutput({
             "results": [{"article_id": hit.article_id, "title": hit.title, "url": base + hit.url,
                          "locale": hit.locale} for hit in hits],
-            "mode": search_mode()}).data)
+            "mode": service.search_mode()}).data)
 
 
 # --- synonyms -------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ from knowledge.search.text import (
     suggestion_words,
     words,
 )
+from knowledge.services.listening import search_record
 
 FULL, SIMPLE = "full", "simple"
 MAX_LIMIT = 50
@@ -190,8 +191,6 @@ def kb_search(*, tenant: Tenant, query: str, locale: str, audience: Audience, so
         total = rows[0].total if rows else 0
         search_id = None
         if record:
-            from knowledge.services.listening import search_record
-
             event = search_record(tenant=tenant, query=query, locale=locale, source=source, result_count=total,
                                   session_key=session_key, contact_id=contact_id, user_id=user_id)
             search_id = event.pk

@@ -210,3 +210,14 @@ def test_console_search_needs_a_member(tenant, hc, other_tenant):
     outsider = agent_in(other_tenant, role=Role.OWNER, email="owner@globex.test")
     response = console_client(outsider).get(CONSOLE, {"q": "refund"})
     assert response.status_code == 403 and b"How do refunds work" not in response.content
+
+
+def test_the_api_says_when_the_search_is_the_simple_one(tenant, hc, api_client, agent, monkeypatch):
+    """Embedded mode (SQLite) answers with the simple search, and says so (``mode``)."""
+    from knowledge.search import service
+
+    monkeypatch.setattr(service, "search_mode", lambda: service.SIMPLE)
+    body = api_client.get(SEARCH, {"q": "refunds", "locale": "en"}).json()
+    assert body["mode"] == "simple" and body["results"][0]["article_id"] == hc["refunds"].pk
+    assert api_client.get(AUTOCOMPLETE, {"q": "reset", "locale": "en"}).json()["mode"] == "simple"
+    assert console_client(agent).get(CONSOLE, {"q": "refund"}).json()["mode"] == "simple"
