@@ -23,7 +23,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import (
-    FileResponse,
     Http404,
     HttpResponse,
     HttpResponsePermanentRedirect,
@@ -36,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from helpdesk.console.ratelimit import client_ip, window_count
 from helpdesk.people.models import Contact
+from knowledge.downloads import article_attachment_response
 from knowledge.links import article_path, category_path, section_path, slug_for
 from knowledge.models import Article, ArticleAttachment, Category, SearchEvent, SearchSource, Section, Visibility
 from knowledge.selectors import helpcenter as selectors
@@ -44,7 +44,6 @@ from knowledge.services.listening import article_view_record, search_click
 from knowledge.views.helpcenter_base import HelpCenterView, language_name
 
 QUOTE = {'"': "&quot;"}
-INLINE_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
 def _permanent(url: str, request) -> HttpResponsePermanentRedirect:
@@ -275,17 +274,7 @@ class AttachmentView(HelpCenterView):
         attachment = selectors.hc_attachment(tenant=self.tenant, audience=self.audience, token=token)
         if attachment is None:
             raise Http404
-        try:
-            handle = attachment.file.open("rb")
-        except (FileNotFoundError, OSError, ValueError):
-            raise Http404 from None
-        inline = attachment.content_type in INLINE_IMAGE_TYPES
-        response = FileResponse(handle, as_attachment=not inline, filename=attachment.filename,
-                                content_type=attachment.content_type if inline else "application/octet-stream")
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Cache-Control"] = "private, max-age=300"
-        return response
+        return article_attachment_response(attachment, cache_seconds=300)
 
 
 class SitemapView(HelpCenterView):
