@@ -59,6 +59,24 @@ def _sender(raw: bytes) -> str:
     return parseaddr(str(BytesHeaderParser().parsebytes(raw, headersonly=True).get("From", "")))[1].lower()
 
 
+def _backend_cpu() -> float:
+    """CPU seconds used so far by this connection's PostgreSQL backend, when the server runs
+    on this machine (read from /proc); 0 otherwise."""
+    import os
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _in_processes(work, workers: int) -> list[float]:
     """Run ``work(i)`` in ``workers`` forked processes; return all their per-mail times."""
     import json
@@ -153,6 +171,7 @@ def main() -> None:
             rng = random.Random(worker)
             acks: dict[str, list[str]] = {}
             times = []
+            cpu_started = time.process_time(), _backend_cpu()
             for count, i in enumerate(range(worker, args.n, args.workers)):
                 # Customer k writes mails k, k + n/3 and k + 2n/3: about three each, spread out
                 # (the same corpus mail's sender each time, with the customer's +tag).
@@ -179,8 +198,11 @@ def main() -> None:
                             acks.setdefault(to[0], []).append(message_id)
                 if worker == 0:
                     print(f"  {i + 1:>6} mails", end="\r", flush=True)
+            cpu_used[0] += time.process_time() - cpu_started[0]
+            cpu_used[1] += _backend_cpu() - cpu_started[1]
             return times
 
+        cpu_used = [0.0, 0.0]  # this process's CPU, its PostgreSQL backend's (seconds)
         import gc
 
         gc.collect()
@@ -203,6 +225,9 @@ def main() -> None:
     print(describe("parse only (corpus x5)", parse_times))
     print(describe("store + process, per mail", times))
     print(f"{'throughput':<34} {args.n / wall:9.1f} mails/s  ({wall:.1f} s wall)")
+    if args.workers == 1 and cpu_used[1]:
+        print(f"{'CPU per mail':<34} Python {cpu_used[0] * 1000 / args.n:6.2f} ms, "
+              f"its PostgreSQL backend {cpu_used[1] * 1000 / args.n:6.2f} ms")
     if profiler:
         import pstats
 

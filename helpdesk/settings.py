@@ -132,6 +132,8 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     # set_config, the query, COMMIT). A failed request (DRF errors too) changes nothing.
     # Not on SQLite, whose IMMEDIATE transactions would serialize every request.
     _db["ATOMIC_REQUESTS"] = os.environ.get("DB_ATOMIC_REQUESTS", "true").lower() not in ("0", "false", "no")
+    if env_bool("DB_SERVER_SIDE_BINDING", False):
+        _db.setdefault("OPTIONS", {})["server_side_binding"] = True
     _db.setdefault("TEST", {})
     if os.environ.get("TEST_DATABASE_NAME"):
         _db["TEST"]["NAME"] = os.environ["TEST_DATABASE_NAME"]

@@ -20,6 +20,7 @@ def root(request):
 urlpatterns = [
     path("", root, name="root"),
     path("healthz", probes.healthz, name="healthz"),
+    path("", include("knowledge.robots_urls")),
     path("readyz", probes.readyz, name="readyz"),
     path("api/v1/", include("helpdesk.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -264,3 +264,29 @@ class HelpCenterSettingsForm(ServiceErrorsMixin, forms.Form):
             if code not in chosen:
                 chosen.append(code)
         return chosen
+
+
+# --- search synonyms ---------------------------------------------------------------------------
+
+class SynonymForm(ServiceErrorsMixin, forms.Form):
+    """A set of equivalent search terms in one language. It only splits the text into terms; what
+    makes a valid set (how many, how long, distinct) is ``knowledge.search.synonyms``'s to say,
+    the same rules as the API's."""
+
+    locale = forms.ChoiceField(label=_("Language"))
+    terms = forms.CharField(
+        label=_("Equivalent terms"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One term per line or separated by commas, such as refund, money back, reimbursement. "
+                    "A term may be several words."))
+
+    def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["locale"].choices = choices
+
+    def clean_terms(self) -> list[str]:
+        text = (self.cleaned_data.get("terms") or "").replace(",", "\n")
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    @staticmethod
+    def initial_from(synonym) -> dict:
+        return {"locale": synonym.locale, "terms": "\n".join(str(term) for term in synonym.terms or [])}

@@ -31,6 +31,7 @@ urlpatterns = [
     path("", helpcenter.RootView.as_view(), name="root"),
     path("", include("knowledge.locations.urls_hc")),
     path("sitemap.xml", helpcenter.SitemapView.as_view(), name="sitemap"),
+    path("sitemap-<int:page>.xml", helpcenter.SitemapView.as_view(), name="sitemap_page"),
     path("article_attachments/<str:token>/<str:filename>", helpcenter.AttachmentView.as_view(),
          name="attachment"),
     path("<hclocale:locale>/", helpcenter.HomeView.as_view(), name="home"),

@@ -76,6 +76,12 @@ def location_queryset(*, tenant: Tenant, active_only: bool = True) -> QuerySet:
     return queryset.filter(is_active=True) if active_only else queryset
 
 
+def has_public_locations(*, tenant: Tenant) -> bool:
+    """Whether the help center lists any location (one EXISTS on the tenant's index): its
+    navigation links to ``/hc/locations/`` only then."""
+    return location_queryset(tenant=tenant).exists()
+
+
 def filter_text(queryset: QuerySet, q: str) -> QuerySet:
     """Every word of ``q`` (folded: case, dotted/dotless i, accents) appears in the location's
     name, city, postcode, address or services, in any of its languages."""

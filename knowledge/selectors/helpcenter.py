@@ -43,7 +43,9 @@ ARTICLES_PER_SECTION = 6
 SECTION_PAGE_SIZE = 30
 RELATED_LIMIT = 5
 PROMOTED_LIMIT = 8
-SITEMAP_LIMIT = 50_000  # the sitemap protocol's maximum URLs per file
+# The sitemap protocol's maximum URLs per file: a help center with more is a sitemap index
+# of pages of this many URLs (tests lower it).
+SITEMAP_PAGE_SIZE = 50_000
 
 
 # --- what the pages get ------------------------------------------------------------------
@@ -394,22 +396,46 @@ class SitemapEntry:
     alternates: list[tuple[str, str]]  # (hreflang, url)
 
 
-def hc_sitemap(*, tenant: Tenant, locales: list[str]) -> list[SitemapEntry]:
-    """Public articles, one entry per published translation in an offered language, each with
-    the article's other languages as alternates. Anonymous visibility only, whoever asks."""
-    rows = list(ArticleTranslation.objects.filter(
+def _sitemap_translations(*, tenant: Tenant, locales: list[str]) -> QuerySet:
+    return ArticleTranslation.objects.filter(
         tenant=tenant, status=PUBLISHED, locale__in=locales, article__visibility=Visibility.PUBLIC)
-        .order_by("article_id", "locale").values_list("article_id", "locale", "title", "updated_at")
-        [:SITEMAP_LIMIT])
+
+
+def hc_sitemap_count(*, tenant: Tenant, locales: list[str]) -> int:
+    """How many article URLs the sitemap has: public translations published in an offered
+    language (one COUNT)."""
+    return _sitemap_translations(tenant=tenant, locales=locales).count()
+
+
+def hc_sitemap(*, tenant: Tenant, locales: list[str], offset: int = 0,
+               limit: int = SITEMAP_PAGE_SIZE) -> list[SitemapEntry]:
+    """Public articles, one entry per published translation in an offered language (the
+    ``offset``/``limit`` slice of them, ordered by article), each with the article's other
+    languages as alternates. Anonymous visibility only, whoever asks.
+
+    Two queries at most whatever the slice: the slice, and the translations of the first and
+    last article of a slice that may have cut them (their alternates lie on the next page)."""
+    base = (_sitemap_translations(tenant=tenant, locales=locales).order_by("article_id", "locale")
+            .values_list("article_id", "locale", "title", "updated_at"))
+    rows = list(base[offset:offset + limit])
+    if not rows:
+        return []
     by_article: dict[int, list[tuple]] = defaultdict(list)
     for row in rows:
         by_article[row[0]].append(row)
-    entries = []
+    languages_of = dict(by_article)
+    if offset > 0 or len(rows) == limit:
+        edges: dict[int, list[tuple]] = defaultdict(list)
+        for row in base.filter(article_id__in={rows[0][0], rows[-1][0]}):
+            edges[row[0]].append(row)
+        languages_of.update(edges)
     order = {code: i for i, code in enumerate(locales)}
+    entries = []
     for article_id, translations in by_article.items():
-        translations.sort(key=lambda r: order.get(r[1], 99))
-        urls = [(r[1], article_path(locale=r[1], article_id=article_id, title=r[2])) for r in translations]
+        every = sorted(languages_of[article_id], key=lambda r: order.get(r[1], 99))
+        urls = [(r[1], article_path(locale=r[1], article_id=article_id, title=r[2])) for r in every]
         alternates = urls + [("x-default", urls[0][1])] if len(urls) > 1 else []
-        for (locale, url), row in zip(urls, translations):
-            entries.append(SitemapEntry(locale=locale, url=url, updated_at=row[3], alternates=alternates))
+        url_of = dict(urls)
+        for row in sorted(translations, key=lambda r: order.get(r[1], 99)):
+            entries.append(SitemapEntry(locale=row[1], url=url_of[row[1]], updated_at=row[3], alternates=alternates))
     return entries

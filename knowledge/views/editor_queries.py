@@ -17,6 +17,7 @@ from knowledge.models import (
     ArticleTranslation,
     Category,
     CategoryTranslation,
+    SearchSynonym,
     Section,
     SectionTranslation,
     TranslationStatus,
@@ -390,3 +391,21 @@ def missing_translations(*, tenant: Tenant, locales: list[str], chain: list[str]
                         for c in categories],
             needs_update=flagged))
     return out
+
+
+# --- search synonyms ------------------------------------------------------------------------
+
+@dataclass
+class SynonymLanguage:
+    locale: str
+    label: str = ""
+    rows: list = field(default_factory=list)
+
+
+def synonym_sets(*, tenant: Tenant, locales: list[str]) -> list[SynonymLanguage]:
+    """The tenant's synonym sets grouped by language: the help center's languages first (each
+    shown, even when empty), then any other language a set was written in (one query)."""
+    groups = {code: SynonymLanguage(code) for code in locales}
+    for row in SearchSynonym.objects.filter(tenant=tenant).order_by("locale", "id"):
+        groups.setdefault(row.locale, SynonymLanguage(row.locale)).rows.append(row)
+    return list(groups.values())

@@ -4,6 +4,7 @@ from django.urls import path
 from knowledge.views import editor_articles as articles
 from knowledge.views import editor_history as history
 from knowledge.views import editor_pages as pages
+from knowledge.views import editor_synonyms as synonyms
 from knowledge.views import editor_tree as tree
 
 urlpatterns = [
@@ -38,4 +39,7 @@ urlpatterns = [
     path("review/", pages.ReviewQueueView.as_view(), name="review_queue"),
     path("translations/missing/", pages.MissingTranslationsView.as_view(), name="missing"),
     path("settings/", pages.HelpCenterSettingsView.as_view(), name="settings"),
+    path("synonyms/", synonyms.SynonymListView.as_view(), name="synonyms"),
+    path("synonyms/<int:pk>/", synonyms.SynonymEditView.as_view(), name="synonym_edit"),
+    path("synonyms/<int:pk>/delete/", synonyms.SynonymDeleteView.as_view(), name="synonym_delete"),
 ]

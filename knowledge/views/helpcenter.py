@@ -278,17 +278,47 @@ class AttachmentView(HelpCenterView):
 
 
 class SitemapView(HelpCenterView):
-    """``/hc/sitemap.xml``: every public article in every offered language it is published in,
-    with its other languages as hreflang alternates, and each language's home."""
+    """``/hc/sitemap.xml``: each language's home and every public article in every offered
+    language it is published in, with its other languages as hreflang alternates.
 
-    def get(self, request):
-        # Written out directly: a template loop over tens of thousands of URLs is the slow part.
-        entries = selectors.hc_sitemap(tenant=self.tenant, locales=self.locales)
+    A file holds at most ``SITEMAP_PAGE_SIZE`` URLs (the protocol's 50,000): beyond that,
+    ``/hc/sitemap.xml`` is a sitemap index of ``/hc/sitemap-<n>.xml`` pages (the homes first,
+    then the articles in id order). A fixed number of queries per file whatever the size."""
+
+    def get(self, request, page: int | None = None):
+        size = selectors.SITEMAP_PAGE_SIZE
+        homes = len(self.locales)
+        total = homes + selectors.hc_sitemap_count(tenant=self.tenant, locales=self.locales)
+        pages = max(1, -(-total // size))
         origin = request.build_absolute_uri("/").rstrip("/")
+        if page is None:
+            if pages > 1:
+                return self.index(origin, pages)
+            page = 1
+        if not 1 <= page <= pages:
+            raise Http404
+        start, end = (page - 1) * size, min(page * size, total)
+        codes = self.locales[start:min(end, homes)]
+        count = end - max(start, homes)
+        entries = (selectors.hc_sitemap(tenant=self.tenant, locales=self.locales, offset=max(0, start - homes),
+                                        limit=count) if count > 0 else [])
+        return self.urlset(origin, codes, entries)
+
+    def index(self, origin: str, pages: int) -> HttpResponse:
+        lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+                 '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+        for number in range(1, pages + 1):
+            url = origin + reverse("helpcenter:sitemap_page", kwargs={"page": number})
+            lines.append(f"<sitemap><loc>{xml_escape(url)}</loc></sitemap>")
+        lines.append("</sitemapindex>")
+        return HttpResponse("\n".join(lines), content_type="application/xml; charset=utf-8")
+
+    def urlset(self, origin: str, codes: list[str], entries) -> HttpResponse:
+        # Written out directly: a template loop over tens of thousands of URLs is the slow part.
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                  '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
                  'xmlns:xhtml="http://www.w3.org/1999/xhtml">']
-        for code in self.locales:
+        for code in codes:
             lines.append(f"<url><loc>{xml_escape(origin + reverse('helpcenter:home', kwargs={'locale': code}))}"
                          "</loc></url>")
         for entry in entries:

@@ -33,6 +33,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from knowledge.audience import Audience, audience_for_request
 from knowledge.locales import enabled_locales, fallback_chain, hc_settings, negotiate_locale
+from knowledge.locations.selectors import has_public_locations
 from knowledge.services.listening import valid_session_key
 
 SESSION_COOKIE = "hc_session"
@@ -169,6 +170,13 @@ class HelpCenterView(View):
 
     # --- rendering -----------------------------------------------------------------------
 
+    def has_locations(self) -> bool:
+        """For the navigation's "Find a store" link: one EXISTS per request, and only when a
+        template asks (the template engine calls it)."""
+        if not hasattr(self, "_has_locations"):
+            self._has_locations = has_public_locations(tenant=self.tenant)
+        return self._has_locations
+
     def contact_link(self, *, query: str = "", article_id: int | None = None) -> str:
         return contact_url(query=query, session_key=self.session_key, article_id=article_id)
 
@@ -186,6 +194,7 @@ class HelpCenterView(View):
             "search_url": reverse("helpcenter:search", kwargs={"locale": self.locale}),
             "suggest_url": reverse("helpcenter:suggest", kwargs={"locale": self.locale}),
             "contact_url": self.contact_link(),
+            "has_locations": self.has_locations,
             "signin_next": self.request.path if self.request.method == "GET" else "",
         }
         return render(self.request, template, {**base, **(context or {})}, status=status)

@@ -58,9 +58,10 @@ NOT_TENANT_OBJECTS: dict[str, str] = {
     "api:channel-connector-attachment": "a channel's public key and a link signed for that channel; "
                                         "tests/channels_hub/test_connector.py",
 }
-# Path parameters that are no object (a help-center page's language): filled with this value;
-# routes whose only parameters are these are collections.
-PATH_DEFAULTS: dict[str, str] = {"locale": "en"}
+# Path parameters that are no object (a help-center page's language, the number of a page of
+# the help center's sitemap): filled with this value; routes whose only parameters are these
+# are collections.
+PATH_DEFAULTS: dict[str, str] = {"locale": "en", "page": "1"}
 # Collection routes not fetched with GET, and why.
 SKIP_GET: dict[str, str] = {
     "console:logout": "POST-only sign-out",

@@ -69,3 +69,66 @@ def test_the_sitemap_is_per_tenant_and_keeps_a_constant_query_count(tenant, hc, 
         response = visitor().get("/hc/sitemap.xml")
     assert len(after) == len(before)
     assert len(entries(response)) == 2 + 2 * 2 + 1 + 20
+
+
+# --- the sitemap index (more URLs than a file may hold) --------------------------------------
+
+def index_locs(response) -> list[str]:
+    root = ET.fromstring(response.content)
+    assert root.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
+    return [item.find("s:loc", NS).text for item in root.findall("s:sitemap", NS)]
+
+
+def test_a_small_help_center_keeps_a_single_sitemap(tenant, hc):
+    root = ET.fromstring(visitor().get("/hc/sitemap.xml").content)
+    assert root.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}urlset"
+    assert visitor().get("/hc/sitemap-1.xml").content == visitor().get("/hc/sitemap.xml").content
+    assert visitor().get("/hc/sitemap-2.xml").status_code == 404
+
+
+def test_beyond_a_files_limit_the_sitemap_is_an_index_of_pages(tenant, hc, monkeypatch):
+    from knowledge.selectors import helpcenter as selectors
+
+    whole = entries(visitor().get("/hc/sitemap.xml"))
+    assert len(whole) == 7  # two homes, five published public translations
+    monkeypatch.setattr(selectors, "SITEMAP_PAGE_SIZE", 3)
+    response = visitor().get("/hc/sitemap.xml")
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/xml")
+    base = "http://acme.localhost"
+    assert index_locs(response) == [f"{base}/hc/sitemap-{n}.xml" for n in (1, 2, 3)]
+    pages = [entries(visitor().get(f"/hc/sitemap-{n}.xml")) for n in (1, 2, 3)]
+    assert [len(page) for page in pages] == [3, 3, 1]
+    assert f"{base}/hc/en/" in pages[0] and f"{base}/hc/tr/" in pages[0]
+    # Every URL once, with the same alternates as in the single file, even for an article
+    # whose languages fall on two pages.
+    merged = {url: links for page in pages for url, links in page.items()}
+    assert sum(len(page) for page in pages) == len(merged)
+    assert {url: set(links) for url, links in merged.items()} == {url: set(links) for url, links in whole.items()}
+    for missing in ("/hc/sitemap-4.xml", "/hc/sitemap-0.xml"):
+        assert visitor().get(missing).status_code == 404
+
+
+def test_sitemap_pages_keep_a_constant_query_count(tenant, hc, monkeypatch):
+    from django.db import connection
+
+    from knowledge.selectors import helpcenter as selectors
+
+    monkeypatch.setattr(selectors, "SITEMAP_PAGE_SIZE", 4)
+    paths = ["/hc/sitemap.xml", "/hc/sitemap-1.xml", "/hc/sitemap-2.xml"]
+
+    def measure() -> dict[str, int]:
+        counts = {}
+        for path in paths:
+            with QueryCounter(connection) as counter:
+                assert visitor().get(path).status_code == 200, path
+            counts[path] = len(counter)
+        return counts
+
+    before = measure()
+    with tenant_scope(tenant):
+        for n in range(6):
+            article_create(tenant=tenant, actor=None, section=hc.shipping, translations=[
+                TranslationInput("en", f"Extra {n}", "<p>x</p>", "published"),
+                TranslationInput("tr", f"Ek {n}", "<p>x</p>", "published")])
+    assert measure() == before
+    assert len(index_locs(visitor().get("/hc/sitemap.xml"))) == 5  # 2 + 5 + 12 = 19 URLs
