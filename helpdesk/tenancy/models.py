@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.fields.related_lookups import RelatedExact
+from django.db.models.sql.where import AND
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -120,7 +122,13 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
         tenant_id = current_tenant_id()
         if tenant_id is None:
             return qs.none()
-        return qs.filter(tenant_id=tenant_id)
+        # What ``qs.filter(tenant_id=tenant_id)`` adds, without resolving the name through
+        # the lookup machinery and cloning: every ORM statement starts here, and the
+        # generic path cost 35 µs of the 37 µs (bench/email_ingest.py: ~15 per mail).
+        query = qs.query
+        field = self.model._meta.get_field("tenant")
+        query.where.add(RelatedExact(field.get_col(query.get_initial_alias()), tenant_id), AND)
+        return qs
 
 
 def tenant_key(*, db_index: bool = True) -> models.ForeignKey:
