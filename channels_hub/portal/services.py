@@ -26,6 +26,7 @@ from channels_hub.services.acknowledgements import acknowledgement_queue
 from channels_hub.services.outbox import AUTO_GENERATED, outbound_queue
 from channels_hub.services.rendering import render_customer_email
 from helpdesk.audit.services import audit_record
+from helpdesk.calendars.models import BusinessCalendar
 from helpdesk.people.identities import normalize_email
 from helpdesk.people.models import Contact, ContactIdentity, IdentityKind, Team
 from helpdesk.tenancy.context import tenant_scope
@@ -243,7 +244,7 @@ def request_submit(*, tenant: Tenant, account: PortalAccount | None, name: str, 
                    attachments: Iterable[Any] = (), language: str, url_for_token=None,
                    send_signin_link: bool = True, audit_meta: Mapping[str, Any] | None = None,
                    self_service_session: str | None = None, team: Team | None = None,
-                   tags: Iterable[str] = ()) -> Submitted:
+                   tags: Iterable[str] = (), business_hours: BusinessCalendar | None = None) -> Submitted:
     """A new request from the portal: a web ticket for the signed-in contact (or the
     contact at ``email``, made when new), its acknowledgement, and, for a visitor who is
     not signed in, a sign-in link to follow it. One transaction: a refusal writes nothing.
@@ -251,8 +252,8 @@ def request_submit(*, tenant: Tenant, account: PortalAccount | None, name: str, 
     ``self_service_session``: the visitor's help-center visit key (``hc_session`` cookie); a
     visit that searched or read articles and still ends here was not deflected.
 
-    ``team``/``tags``: where a request started from a service location's page goes
-    (``knowledge.locations.routing.location_route``)."""
+    ``team``/``tags``/``business_hours``: where a request started from a service location's
+    page goes and in whose hours it is answered (``knowledge.locations.routing.location_route``)."""
     with transaction.atomic(), tenant_scope(tenant):
         if account is not None:
             contact, email = account.contact, account.email
@@ -262,7 +263,7 @@ def request_submit(*, tenant: Tenant, account: PortalAccount | None, name: str, 
         ticket = ticket_create(tenant=tenant, actor=None, via=Via.CUSTOMER, channel=Channel.WEB, subject=subject,
                                description=description, requester=contact, custom_fields=custom_fields or {},
                                attachments=list(attachments), language=language, audit_meta=audit_meta,
-                               team=team, tags=list(tags))
+                               team=team, tags=list(tags), business_hours=business_hours)
         acknowledgement_queue(ticket=ticket, to=email)
         session_outcome_record(tenant=tenant, session_key=self_service_session, outcome=SessionOutcome.TICKET,
                                ticket_id=ticket.pk, contact_id=contact.pk)

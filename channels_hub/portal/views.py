@@ -384,6 +384,7 @@ class RequestNewView(PortalView):
             submitted = request_submit(
                 tenant=tenant, account=self.account, name=form.cleaned_data.get("name") or "", email=email,
                 team=route.team if route else None, tags=route.tags if route else (),
+                business_hours=route.business_hours if route else None,
                 subject=form.cleaned_data["subject"], description=form.cleaned_data["description"],
                 custom_fields=form.custom_values(), attachments=form.cleaned_data["attachments"],
                 language=self.language, audit_meta=request_meta(request),

@@ -3,12 +3,11 @@
 The request portal (``channels_hub``) and the later live chat call these; the help center
 (this app) cannot import them, so the direction of the dependency is theirs.
 
-Tickets take a team and tags at creation; the SLA takes its business hours from the policy
-that matches the ticket (``tickets.sla``: policies match on conditions such as the team or
-a tag and carry one calendar each). A location's ticket therefore gets the location's team
-and the tag ``location-<slug>``: an SLA policy whose conditions name that team (or tag) and
-whose business hours are the location's calendar times it in the location's hours.
-``location_routing`` hands the same calendar to a chat (is the team in its hours?).
+A location's ticket gets the location's team, the tag ``location-<slug>`` and, when the
+location has business hours of its own, those hours: the ticket's SLA policy (matched as for
+any ticket, by its conditions) then counts its targets in the location's hours instead of the
+policy's calendar (``Ticket.business_hours``). ``location_routing`` hands the same calendar
+(else the tenant's default) to a chat (is the team in its hours?).
 """
 from __future__ import annotations
 
@@ -27,7 +26,8 @@ class LocationRoute:
 
     team: Team | None
     tags: tuple[str, ...]
-    calendar: BusinessCalendar | None
+    calendar: BusinessCalendar | None  # the location's hours, else the tenant's default
+    business_hours: BusinessCalendar | None  # the location's own hours only: the ticket's
 
 
 def location_tag(location: Location) -> str:
@@ -45,4 +45,5 @@ def location_routing(*, location: Location) -> tuple[Team | None, BusinessCalend
 
 def location_route(location: Location) -> LocationRoute:
     team, calendar = location_routing(location=location)
-    return LocationRoute(team=team, tags=(location_tag(location),), calendar=calendar)
+    return LocationRoute(team=team, tags=(location_tag(location),), calendar=calendar,
+                         business_hours=location.calendar)

@@ -14,7 +14,7 @@ from django.test import Client
 from helpdesk.tenancy.context import tenant_scope
 from helpdesk.tenancy.roles import Role
 from knowledge.models import Location
-from tests.factories import TeamFactory, agent_in
+from tests.factories import BusinessCalendarFactory, TeamFactory, agent_in
 from tests.knowledge.factories import LocationExceptionFactory, LocationFactory, LocationTranslationFactory
 from tickets.models import Ticket
 
@@ -125,10 +125,11 @@ def stamp(tenant) -> str:
                          salt="channels_hub.portal.form", compress=False)
 
 
-def test_a_request_from_a_locations_page_goes_to_its_team(tenant, stores):
+def test_a_request_from_a_locations_page_goes_to_its_team_in_its_hours(tenant, stores):
     team = TeamFactory(tenant=tenant, name="Taksim team")
+    hours = BusinessCalendarFactory(tenant=tenant, name="Taksim hours")
     with tenant_scope(tenant):
-        Location.objects.filter(pk=stores[0].pk).update(team=team)
+        Location.objects.filter(pk=stores[0].pk).update(team=team, calendar=hours)
     form = visitor().get("/hc/requests/new/", {"location": "taksim"})
     html = form.content.decode()
     assert 'name="location" value="taksim"' in html and "goes to the team of Taksim Store" in html
@@ -138,7 +139,7 @@ def test_a_request_from_a_locations_page_goes_to_its_team(tenant, stores):
     assert sent.status_code == 200, sent.content.decode()[:2000]
     with tenant_scope(tenant):
         ticket = Ticket.objects.get()
-        assert ticket.team == team
+        assert ticket.team == team and ticket.business_hours == hours
         assert list(ticket.tags.values_list("name", flat=True)) == ["location-taksim"]
 
 
@@ -149,7 +150,7 @@ def test_an_unknown_location_makes_a_general_request(tenant, stores):
     assert sent.status_code == 200
     with tenant_scope(tenant):
         ticket = Ticket.objects.get()
-        assert ticket.team is None and not ticket.tags.exists()
+        assert ticket.team is None and ticket.business_hours is None and not ticket.tags.exists()
 
 
 # --- console -----------------------------------------------------------------------------------------

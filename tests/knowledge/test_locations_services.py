@@ -49,6 +49,7 @@ def test_create_with_everything(tenant, owner):
         assert routing.location_routing(location=location) == (team, calendar)
         route = routing.location_route(location)
         assert route.tags == ("location-kadikoy-magazasi",) and route.team == team
+        assert route.calendar == calendar and route.business_hours == calendar
 
 
 def test_routing_falls_back_to_the_default_calendar(tenant):
@@ -59,6 +60,8 @@ def test_routing_falls_back_to_the_default_calendar(tenant):
             tenant=tenant, is_default=True)
         location = LocationFactory(tenant=tenant)
         assert routing.location_routing(location=location) == (None, default)
+        route = routing.location_route(location)
+        assert route.calendar == default and route.business_hours is None  # tickets keep the policy's
 
 
 def test_slugs_are_unique_per_tenant(tenant, other_tenant, owner):

@@ -235,6 +235,11 @@ class Ticket(TenantOwned):
                                    related_name="tickets")
     sla_next_due_at = models.DateTimeField(null=True, blank=True)
     sla_breached = models.BooleanField(default=False)
+    # Business hours of this ticket instead of those of its SLA policy (a request sent from a
+    # service location's page runs in the location's hours); None: the policy's.
+    business_hours = models.ForeignKey("calendars.BusinessCalendar", null=True, blank=True,
+                                       on_delete=models.SET_NULL, related_name="+", db_index=False,
+                                       verbose_name=_("business hours"))
     created_via = models.CharField(max_length=16, choices=Via.choices, default=Via.CONSOLE)
 
     class Meta:
@@ -263,6 +268,8 @@ class Ticket(TenantOwned):
                          condition=Q(merged_into__isnull=False)),
             models.Index(fields=["tenant", "follow_up_of"], name="ticket_tenant_follow_up_of",
                          condition=Q(follow_up_of__isnull=False)),
+            models.Index(fields=["tenant", "business_hours"], name="ticket_tenant_business_hours",
+                         condition=Q(business_hours__isnull=False)),
         ]
 
     def __str__(self) -> str:

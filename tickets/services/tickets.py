@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from helpdesk.audit.services import audit_record
+from helpdesk.calendars.models import BusinessCalendar
 from helpdesk.people.identities import normalize_email
 from helpdesk.people.models import Contact, IdentityKind, Team
 from helpdesk.people.services import contact_resolve
@@ -195,11 +196,15 @@ def ticket_create(
     attachments: Iterable[Any] = (),
     ccs: Iterable[Contact] = (),
     audit_meta: Mapping[str, Any] | None = None,
+    business_hours: BusinessCalendar | None = None,
 ) -> Ticket:
     """Open a case for ``requester`` with the next number of the tenant.
 
     ``ccs``: contacts copied from the start (an email's other recipients), part of the
     creation itself (no separate entries); the requester and duplicates are skipped.
+
+    ``business_hours``: the calendar the ticket's SLA runs in instead of its policy's (a
+    request from a service location's page runs in the location's hours).
 
     The description becomes the first message: public (unless ``public_description`` is
     False), authored by the agent when a person creates it from the console or the API
@@ -213,7 +218,7 @@ def ticket_create(
 
 def _ticket_create(*, tenant, actor, via, subject, description, requester, priority, type, channel, tags,
                    custom_fields, assignee, team, language, public_description, contact_reason, problem,
-                   follow_up_of, external_id, attachments, ccs, audit_meta) -> Ticket:
+                   follow_up_of, external_id, attachments, ccs, audit_meta, business_hours) -> Ticket:
     if via in AGENT_VIAS or actor is not None:
         require_capability(tenant=tenant, actor=actor, capability=Cap.TICKETS_EDIT, via=via)
     _clean_choice("via", via, Via)
@@ -229,6 +234,8 @@ def _ticket_create(*, tenant, actor, via, subject, description, requester, prior
     team = validate_team(tenant=tenant, team=team)
     contact_reason = validate_contact_reason(tenant=tenant, reason=contact_reason)
     problem = _clean_problem(tenant=tenant, ticket=None, problem=problem)
+    if business_hours is not None and business_hours.tenant_id != tenant.pk:
+        raise ValidationError({"business_hours": [_("Unknown business hours.")]})
     if type == TicketType.PROBLEM and problem is not None:
         raise ValidationError({"problem": [_("A problem cannot be an incident of another problem.")]})
     language = _clean_language(language or requester.locale or tenant.default_locale)
@@ -247,7 +254,7 @@ def _ticket_create(*, tenant, actor, via, subject, description, requester, prior
         organization_id=requester.organization_id, assignee=assignee, team=team, contact_reason=contact_reason,
         custom_fields=values, problem=problem, follow_up_of=follow_up_of, created_via=via,
         last_activity_at=now, status_changed_at=now, message_count=1 if has_message else 0,
-        last_customer_message_at=now if customer_message else None, version=1,
+        last_customer_message_at=now if customer_message else None, version=1, business_hours=business_hours,
     )
     ticket.save()
     if tag_names:

@@ -34,9 +34,11 @@ def business_hours_list(*, queryset: QuerySet[BusinessCalendar] | None = None) -
     return queryset.prefetch_related(Prefetch("holidays", queryset=Holiday.objects.order_by("date")))
 
 
-def policy_rules(policy: SlaPolicy) -> engine.Rules:
-    """The pure form of ``policy`` (reads prefetched targets and holidays when present)."""
-    schedule = policy.calendar.schedule() if policy.calendar_id else engine.ALWAYS_OPEN
+def policy_rules(policy: SlaPolicy, *, business_hours: BusinessCalendar | None = None) -> engine.Rules:
+    """The pure form of ``policy`` (reads prefetched targets and holidays when present), in
+    ``business_hours`` instead of the policy's calendar when given (a ticket's own hours)."""
+    calendar = business_hours if business_hours is not None else (policy.calendar if policy.calendar_id else None)
+    schedule = calendar.schedule() if calendar is not None else engine.ALWAYS_OPEN
     return engine.Rules(
         policy_id=policy.pk,
         targets={(t.metric, t.priority): t.minutes for t in policy.targets.all()},
@@ -44,6 +46,14 @@ def policy_rules(policy: SlaPolicy) -> engine.Rules:
         pause_statuses=frozenset(policy.pause_statuses or ()),
         warning_minutes=policy.warning_minutes,
     )
+
+
+def ticket_business_hours(ticket: Ticket) -> BusinessCalendar | None:
+    """The ticket's own business hours with their holidays (two queries), or None (most
+    tickets: no query) when the policy's apply."""
+    if not ticket.business_hours_id:
+        return None
+    return business_hours_list().filter(pk=ticket.business_hours_id).first()
 
 
 def sla_timers_prefetch() -> Prefetch:

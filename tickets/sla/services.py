@@ -23,7 +23,7 @@ from tickets.hooks import TicketChange
 from tickets.models import Message, MessageKind, SlaPolicy, SlaTimer, Ticket, Via
 from tickets.sla import engine
 from tickets.sla.policy_cache import cached_active_policies
-from tickets.sla.selectors import policy_rules
+from tickets.sla.selectors import policy_rules, ticket_business_hours
 
 HOOK_NAME = "sla"
 HOOK_ORDER = 50
@@ -197,7 +197,7 @@ def sla_apply_change(change: TicketChange) -> engine.Outcome | None:
         message=message_role(change.message), policy_changed=policy_changed and not created,
         priority_changed=priority_changed, facts=facts,
     )
-    rules = policy_rules(policy) if policy is not None else None
+    rules = policy_rules(policy, business_hours=ticket_business_hours(ticket)) if policy is not None else None
     outcome = engine.apply_step([timer_from_row(r) for r in rows], rules=rules, step=step)
     current = _write_timers(ticket=ticket, rows=rows, outcome=outcome)
 

@@ -5,7 +5,9 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+from django.core.exceptions import ValidationError
 
+from helpdesk.calendars.models import BusinessCalendar
 from helpdesk.events.models import Event
 from helpdesk.tenancy.context import tenant_scope
 from tests.tickets.sla.conftest import targets_for
@@ -259,3 +261,35 @@ def test_message_roles():
     assert message_role(Message(kind=MessageKind.SYSTEM, via=Via.CONSOLE)) is None
     assert message_role(Message(**{**public, "side_conversation_id": 5}, via=Via.CONSOLE)) is None
     assert message_role(None) is None
+
+
+def test_a_tickets_own_business_hours_replace_its_policys(svc, tenant, other_tenant, requester, agent, clock,
+                                                          make_policy, calendar_9_to_17):
+    """A ticket from a service location's page runs in the location's hours: the matched
+    policy's targets, counted in the ticket's calendar, not the policy's (here: always open)."""
+    make_policy(targets=targets_for({"first_reply": 120}))
+    with tenant_scope(tenant):
+        weekend_shop = BusinessCalendar.objects.create(
+            tenant=tenant, name="Weekend shop", timezone="Europe/Istanbul",
+            weekly_hours={"sat": [["10:00", "14:00"]], "sun": [["10:00", "14:00"]]})
+    clock.set(dt.datetime(2025, 3, 3, 9, 0, tzinfo=IST))  # Monday
+    plain = create(svc, tenant, requester)
+    assert timers(plain)[("first_reply", 1)].due_at == dt.datetime(2025, 3, 3, 11, 0, tzinfo=IST)
+    local = create(svc, tenant, requester, business_hours=weekend_shop)
+    assert fresh(local).business_hours_id == weekend_shop.pk
+    assert timers(local)[("first_reply", 1)].due_at == dt.datetime(2025, 3, 8, 12, 0, tzinfo=IST)  # Saturday
+    # Later changes keep counting in the ticket's hours (pause on a Saturday, resume Sunday).
+    clock.set(dt.datetime(2025, 3, 8, 11, 0, tzinfo=IST))
+    svc.ticket_update(ticket=local, actor=agent, via=Via.CONSOLE, status="pending")
+    clock.set(dt.datetime(2025, 3, 9, 10, 0, tzinfo=IST))
+    svc.ticket_update(ticket=local, actor=agent, via=Via.CONSOLE, status="open")
+    assert timers(local)[("first_reply", 1)].due_at == dt.datetime(2025, 3, 9, 11, 0, tzinfo=IST)
+    # Another tenant's calendar is refused and nothing is written.
+    with tenant_scope(other_tenant):
+        foreign = BusinessCalendar.objects.create(tenant=other_tenant, name="Theirs", timezone="UTC",
+                                                  weekly_hours={})
+    with pytest.raises(ValidationError) as refused:
+        create(svc, tenant, requester, business_hours=foreign)
+    assert "business_hours" in refused.value.message_dict
+    with tenant_scope(tenant):
+        assert Ticket.objects.count() == 2
