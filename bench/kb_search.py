@@ -14,10 +14,12 @@ figure), each in its own transaction as a request is.
 
 The query mix: common words, rare words, two-word questions, typos, Turkish suffixed forms,
 queries that find nothing, in both languages, as an anonymous visitor and (a fifth) as an
-agent. Autocomplete: prefixes of titles as they are typed.
+agent. Autocomplete: prefixes of titles as they are typed. Then the same tenant gets 5,000
+service locations (``--locations``; bench/kb_locations.py's generator, the API and the plan are
+there) and the 20 nearest to random points are timed.
 
     DATABASE_URL=postgresql://helpdesk@127.0.0.1:5432/helpdesk REDIS_URL=redis://127.0.0.1:6379/7 \\
-        python bench/kb_search.py [--articles 20000] [-n 600] [--explain]
+        python bench/kb_search.py [--articles 20000] [-n 600] [--explain] [--locations 5000]
 
 Target (issue 5): search p95 <= 30 ms over 20,000 articles. The script prints; it does not judge.
 """
@@ -250,6 +252,8 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=600, help="searches to time (autocomplete: the same number)")
     parser.add_argument("--explain", action="store_true", help="print the plan of a common-word search")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--locations", type=int, default=5000,
+                        help="service locations for the nearest-first figure (0: skip; bench/kb_locations.py has more)")
     args = parser.parse_args()
 
     django_setup(API_RATE_LIMIT="off")
@@ -338,6 +342,25 @@ def main() -> None:
                 with transaction.atomic():
                     kb_suggest(tenant=tenant, text=text, locale=lang, audience=ANONYMOUS)
                 suggest_times.append(time.perf_counter() - started)
+            nearest_times = []
+            if args.locations:
+                from kb_locations import generate, random_point
+
+                from knowledge.locations.geo import Point
+                from knowledge.locations.selectors import location_nearest
+
+                generate(tenant, count=args.locations, seed=1)
+                generate(tenants[1], count=max(1, args.locations // 10), seed=2)
+                with dangerously_unscoped(), connection.cursor() as cursor:
+                    cursor.execute("ANALYZE knowledge_location")
+                points = [random_point(rng) for _ in range(200)]
+                for i in range(args.n + 1):
+                    started = time.perf_counter()
+                    with transaction.atomic():
+                        rows = location_nearest(tenant=tenant, point=Point(*points[i % len(points)]), limit=20)
+                    if i:  # the first one warms up
+                        nearest_times.append(time.perf_counter() - started)
+                    assert len(rows) == 20
             plan = ""
             if args.explain:
                 from knowledge.search import postgres
@@ -360,6 +383,8 @@ def main() -> None:
     print(describe("kb_autocomplete", ac_times))
     print(describe("kb_suggest (ticket-sized text)", suggest_times))
     print("queries per search: " + ", ".join(f"{kind} {sorted(c)}" for kind, c in sorted(counts.items())))
+    if nearest_times:
+        print(describe(f"nearest 20 of {args.locations:,} locations", nearest_times))
     if plan:
         print("\nplan of a search for \"order\" (en, anonymous):\n" + plan)
 
