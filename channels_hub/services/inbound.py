@@ -38,6 +38,7 @@ from channels_hub.services import acknowledgements
 from channels_hub.services.channels import sender_matches
 from channels_hub.services.queueing import publish, unprocessed
 from helpdesk.console.ratelimit import window_count
+from helpdesk.db.durability import commit_without_waiting_for_disk
 from helpdesk.people.identities import normalize_email
 from helpdesk.people.models import ContactIdentity, IdentityKind
 from helpdesk.tenancy.context import tenant_scope
@@ -127,6 +128,7 @@ def inbound_process(*, inbound_id: int, force: bool = False) -> InboundEmail | N
     alone unless ``force`` (reprocessing by an admin; duplicates are still recognised)."""
     try:
         with transaction.atomic():
+            commit_without_waiting_for_disk()  # repeatable: the raw mail is stored (helpdesk.db.durability)
             found = list(InboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
                          .select_related("channel", "channel__tenant").filter(pk=inbound_id)
                          .annotate(**_own_addresses_annotation())[:1])

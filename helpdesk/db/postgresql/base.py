@@ -10,12 +10,15 @@ one tenant's setting into another request.
 - In autocommit: the query and the ``set_config`` run together in a short transaction.
 """
 from django.db import connections, transaction
+from django.db.transaction import TransactionManagementError
 from django.db.backends.postgresql import base
 
 from helpdesk.db.commit_batch import CommitBatch
 from helpdesk.tenancy.context import rls_settings
 
 _SET = "SELECT set_config('app.tenant_id', %s, true), set_config('app.rls_bypass', %s, true)"
+# The same, for a transaction whose commit need not wait for the disk (helpdesk.db.durability).
+_SET_NO_WAIT = _SET + ", set_config('synchronous_commit', 'off', true)"
 
 
 # Statements PostgreSQL refuses inside a transaction block run as they are.
@@ -31,7 +34,7 @@ def _rls_execute_wrapper(execute, sql, params, many, context):
     if wrapper.in_atomic_block:
         if wrapper.rls_applied != wanted:
             with wrapper.connection.cursor() as cursor:
-                cursor.execute(_SET, wanted)
+                cursor.execute(_SET_NO_WAIT if wrapper.commit_no_wait else _SET, wanted)
             wrapper.rls_applied = wanted
         return execute(sql, params, many, context)
     if isinstance(sql, str) and sql.lstrip()[:30].upper().startswith(_NO_TRANSACTION):
@@ -47,8 +50,22 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.rls_applied: tuple[str, str] | None = None
+        self.commit_no_wait = False
         self.commit_batch: CommitBatch | None = None
         self.execute_wrappers.append(_rls_execute_wrapper)
+
+    def commit_without_waiting_for_disk(self) -> None:
+        """``SET LOCAL synchronous_commit = off`` for the current transaction, sent with the
+        tenant's settings at its first statement (no round trip of its own), or at once
+        when the transaction has already run statements."""
+        if not self.in_atomic_block:
+            raise TransactionManagementError("commit_without_waiting_for_disk() needs a transaction")
+        if self.commit_no_wait:
+            return
+        self.commit_no_wait = True
+        if self.rls_applied is not None:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('synchronous_commit', 'off', true)")
 
     def run_and_clear_commit_hooks(self):
         # Messages the hooks publish are coalesced (``helpdesk.db.commit_batch``). A hook whose
@@ -64,10 +81,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _commit(self):
         self.rls_applied = None
+        self.commit_no_wait = False
         return super()._commit()
 
     def _rollback(self):
         self.rls_applied = None
+        self.commit_no_wait = False
         return super()._rollback()
 
     def _savepoint_rollback(self, sid):
