@@ -54,6 +54,7 @@ from channels_hub.models import (
     OutboundStatus,
 )
 from helpdesk.console.links import platform_absolute_url
+from helpdesk.db.durability import commit_without_waiting_for_disk
 from helpdesk.events import webhooks
 from helpdesk.events.services import backoff_seconds
 from channels_hub.services.queueing import publish, unprocessed
@@ -156,6 +157,7 @@ def connector_inbound_process(*, inbound_id: int, force: bool = False) -> Connec
     counted and raised, and the sweep tries again up to ``MAX_PROCESS_ATTEMPTS``."""
     try:
         with transaction.atomic():
+            commit_without_waiting_for_disk()  # repeatable: the message is stored (helpdesk.db.durability)
             inbound = (ConnectorInbound.objects.select_for_update(skip_locked=True, of=("self",))
                        .select_related("channel", "channel__tenant").filter(pk=inbound_id).first())
             if inbound is None or (inbound.status != ConnectorStatus.RECEIVED and not force):
