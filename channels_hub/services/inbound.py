@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -176,11 +177,20 @@ def _own_addresses_annotation() -> dict:
 
     if connection.vendor != "postgresql":
         return {}
+    return {"own_channel_addresses": _own_addresses_subquery()}
+
+
+@functools.cache
+def _own_addresses_subquery():
+    """Built once per process (a queryset and its subquery cost more to build than to run):
+    Django resolves a copy for each query, so the expression itself never changes. Not the
+    tenant-scoped manager, whose filter would be the first caller's tenant: ``OuterRef``
+    binds it to the mail's tenant (and row-level security to the tenant in context)."""
     from django.contrib.postgres.expressions import ArraySubquery
     from django.db.models import OuterRef
 
-    return {"own_channel_addresses": ArraySubquery(
-        Channel.objects.filter(tenant_id=OuterRef("tenant_id")).exclude(address="").values("address"))}
+    return ArraySubquery(Channel.unscoped.filter(tenant_id=OuterRef("tenant_id")).exclude(address="")
+                         .values("address"))
 
 
 class _Tenancy:
