@@ -40,9 +40,12 @@ def _under_sender_limit(tenant_id: int, address: str) -> bool:
 
 
 def acknowledgement_queue(*, ticket: Ticket, to: str, channel: Channel | None = None, in_reply_to: str = "",
-                          references: Iterable[str] = ()) -> OutboundEmail | None:
+                          references: Iterable[str] = (), suggest_articles: bool | None = None) -> OutboundEmail | None:
     """Queue the acknowledgement (None when the sender's hourly allowance is used up or
-    the address is undeliverable). Precondition: in the transaction that created ``ticket``."""
+    the address is undeliverable). Precondition: in the transaction that created ``ticket``.
+
+    ``suggest_articles``: whether the tenant lists help-center articles in it, when the caller
+    read it already (inbound mail reads it with the mail's row); None: ask the help center."""
     tenant = ticket.tenant
     if not _under_sender_limit(tenant.pk, to):
         return None
@@ -55,7 +58,8 @@ def acknowledgement_queue(*, ticket: Ticket, to: str, channel: Channel | None = 
             local = timezone.localtime(due, timezone=_zone(requester.timezone or tenant.timezone))
             expected = f"{formats.date_format(local, 'DATETIME_FORMAT')} ({local.tzname()})"
     # Answering first (tenant option): the best-matching public articles, for email requests.
-    articles = acknowledgement_articles(ticket=ticket) if ticket.channel == TicketChannel.EMAIL else []
+    articles = (acknowledgement_articles(ticket=ticket)
+                if ticket.channel == TicketChannel.EMAIL and suggest_articles is not False else [])
     rendered = render_customer_email("acknowledgement", tenant=tenant, language=language, context={
         "ticket": ticket, "requester_name": requester.name, "expected_reply": expected, "articles": articles})
     return outbound_queue(tenant=tenant, kind=OutboundKind.ACKNOWLEDGEMENT, to=[to], subject=rendered.subject,

@@ -177,7 +177,20 @@ def _own_addresses_annotation() -> dict:
 
     if connection.vendor != "postgresql":
         return {}
-    return {"own_channel_addresses": _own_addresses_subquery()}
+    return {"own_channel_addresses": _own_addresses_subquery(),
+            "suggests_articles": _suggests_articles_subquery()}
+
+
+@functools.cache
+def _suggests_articles_subquery():
+    """Whether the tenant's acknowledgements list help-center articles (off by default): with
+    the mail's row, so a tenant without the option spends no query on it per new ticket."""
+    from django.db.models import Exists, OuterRef
+
+    from knowledge.models import HelpCenterSettings
+
+    return Exists(HelpCenterSettings.unscoped.filter(tenant_id=OuterRef("tenant_id"), is_enabled=True,
+                                                     suggest_in_acknowledgement=True))
 
 
 @functools.cache
@@ -280,7 +293,8 @@ def _process(inbound: InboundEmail) -> Outcome:
     if channel.acknowledge and not parsed.auto_submitted:
         acknowledgements.acknowledgement_queue(ticket=ticket, channel=channel, to=sender,
                                                in_reply_to=inbound.message_id,
-                                               references=[*parsed.references, inbound.message_id])
+                                               references=[*parsed.references, inbound.message_id],
+                                               suggest_articles=getattr(inbound, "suggests_articles", None))
     return Outcome(InboundStatus.PROCESSED, "new-ticket", ticket=ticket, message=message)
 
 

@@ -14,6 +14,11 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
+try:
+    from redis.exceptions import ResponseError as RedisResponseError
+except ImportError:  # pragma: no cover - redis-py is installed with the project
+    RedisResponseError = None
+
 PASSWORD = "password"
 CODE = "code"
 
@@ -21,13 +26,33 @@ CODE = "code"
 def window_count(key: str, seconds: int) -> int:
     """Count one more hit of ``key`` in a fixed window of ``seconds`` (starting with its
     first hit) in the shared cache, and return the count so far. Callers put the window's
-    identity (an hour's stamp, a tenant) into the key."""
+    identity (an hour's stamp, a tenant) into the key. On Redis one round trip (INCR, then
+    EXPIRE NX in the same pipeline), elsewhere the cache's add and incr."""
+    client = _redis_client()
+    if client is not None:
+        full_key = cache.make_and_validate_key(key)
+        try:
+            with client.pipeline(transaction=False) as pipe:
+                pipe.incr(full_key)
+                pipe.expire(full_key, seconds, nx=True)  # the window starts with its first hit
+                count, _started = pipe.execute()
+            return int(count)
+        except RedisResponseError:  # a Redis before 7.0 has no EXPIRE NX
+            pass
     cache.add(key, 0, timeout=seconds)
     try:
         return cache.incr(key)
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=seconds)
         return 1
+
+
+def _redis_client():
+    """The shared cache's Redis client when the cache is Redis (full mode), else None."""
+    backend = getattr(cache, "_cache", None)
+    if backend is None or not hasattr(backend, "get_client") or RedisResponseError is None:
+        return None
+    return backend.get_client(write=True)
 
 
 def max_failures() -> int:

@@ -18,3 +18,18 @@ def test_one_client_serves_every_operation():
     cache.delete_many(["reuse-check", "reuse-count"])
     assert cache.get("reuse-check") is None
     assert cache._cache.get_client() is client
+
+
+def test_window_count_is_one_round_trip_and_the_window_starts_with_the_first_hit():
+    from helpdesk.console.ratelimit import _redis_client, window_count
+
+    client = _redis_client()
+    assert client is not None
+    key = "window-check"
+    full_key = cache.make_and_validate_key(key)
+    cache.delete(key)
+    assert [window_count(key, 100) for _ in range(3)] == [1, 2, 3]
+    assert cache.get(key) == 3  # what Django's cache reads back
+    client.expire(full_key, 50)
+    assert window_count(key, 100) == 4 and client.ttl(full_key) <= 50  # not restarted by later hits
+    cache.delete(key)
