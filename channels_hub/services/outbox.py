@@ -17,7 +17,9 @@ from email.utils import formataddr, make_msgid, parseaddr
 from typing import Any, Iterable
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -68,17 +70,26 @@ def new_message_id(from_email: str) -> str:
 
 
 def deliverable(*, tenant: Tenant, addresses: Iterable[str]) -> list[str]:
-    """``addresses`` minus those a permanent bounce marked undeliverable (one query)."""
+    """``addresses`` minus those no mail can be addressed to (what a broken From header
+    leaves, say) and those a permanent bounce marked undeliverable (one query)."""
     wanted = []
     for address in addresses:
         address = (address or "").strip().lower()
-        if address and address not in wanted:
+        if address and address not in wanted and _addressable(address):
             wanted.append(address)
     if not wanted:
         return []
     dead = set(ContactIdentity.objects.filter(tenant=tenant, kind=IdentityKind.EMAIL, value__in=wanted,
                                               undeliverable_at__isnull=False).values_list("value", flat=True))
     return [a for a in wanted if a not in dead]
+
+
+def _addressable(address: str) -> bool:
+    try:
+        validate_email(address)
+    except ValidationError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -256,10 +267,12 @@ def outbound_send(*, outbound_id: int, now=None) -> str | None:
                 envelope = "" if outbound.auto_submitted else parseaddr(outbound.from_email)[1]
                 smtp_send(params, envelope_from=envelope, recipients=message.recipients(),
                           data=message.message().as_bytes(linesep="\r\n"))
-        except (OSError, smtplib.SMTPException) as exc:
+        except (OSError, smtplib.SMTPException, ValueError) as exc:
+            # ValueError (UnicodeError among them): a header or address no mail can carry; no
+            # retry will change it.
             outbound.attempts += 1
             outbound.last_error = _error_text(exc)
-            if _is_permanent(exc) or outbound.attempts >= MAX_ATTEMPTS:
+            if _is_permanent(exc) or isinstance(exc, ValueError) or outbound.attempts >= MAX_ATTEMPTS:
                 outbound.status = OutboundStatus.FAILED
                 outbound.next_attempt_at = None
             else:

@@ -199,3 +199,21 @@ def test_an_agent_answering_by_email_replies_as_the_agent(channel, tenant, agent
     mailed = smtp_inbox.messages[-1]
     assert mailed["to"] == ["jane@example.org"] and "Restart the router" in mailed["message"].get_body(
         ("plain",)).get_content()
+
+
+def test_an_address_no_mail_can_carry_is_never_queued_and_a_stored_one_fails_at_once(channel, tenant):
+    """What a broken From header leaves (found by the inbound fuzz test): no acknowledgement
+    is queued to it, and a row that holds one anyway fails with the reason, never raising."""
+    from channels_hub.services.outbox import deliverable, outbound_queue
+
+    broken = "frank@example.\udc8c\udcd3layedonfri".encode("utf-8", "surrogateescape").decode("latin-1")
+    with tenant_scope(tenant):
+        assert deliverable(tenant=tenant, addresses=[broken, "ann@example.org", "not an address"]) == [
+            "ann@example.org"]
+        assert outbound_queue(tenant=tenant, kind="notification", to=[broken], subject="Hi", text="Hi") is None
+        stored = OutboundEmail.objects.create(tenant=tenant, kind="notification", channel=channel,
+                                              from_email="support@acme.test", to=[broken], subject="Hi",
+                                              body_text="Hi", message_id="x-1@acme.test")
+        assert outbound_send(outbound_id=stored.pk) == "failed"
+        stored.refresh_from_db()
+        assert stored.attempts == 1 and stored.last_error and stored.next_attempt_at is None
