@@ -10,8 +10,8 @@ one tenant's setting into another request.
 - In autocommit: the query and the ``set_config`` run together in a short transaction.
 """
 from django.db import connections, transaction
-from django.db.transaction import TransactionManagementError
 from django.db.backends.postgresql import base
+from django.db.transaction import TransactionManagementError
 
 from helpdesk.db.commit_batch import CommitBatch
 from helpdesk.tenancy.context import rls_settings
@@ -53,6 +53,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self.commit_no_wait = False
         self.commit_batch: CommitBatch | None = None
         self.execute_wrappers.append(_rls_execute_wrapper)
+
+    def connect(self):
+        # A new server session has none of the per-transaction settings (a connection that
+        # died inside a transaction must not leave them marked as sent).
+        self.rls_applied = None
+        self.commit_no_wait = False
+        return super().connect()
 
     def commit_without_waiting_for_disk(self) -> None:
         """``SET LOCAL synchronous_commit = off`` for the current transaction, sent with the

@@ -69,3 +69,11 @@ def test_processing_an_inbound_mail_does_not_wait_for_the_disk_and_storing_it_do
         stored = inbound.inbound_store(channel=channel, raw=raw_mail(), source=InboundSource.HOOK)
         assert inbound.inbound_process(inbound_id=stored.pk).reason == "new-ticket"
     assert seen == {"store": "on", "process": "off"}
+
+
+def test_a_new_server_session_starts_with_nothing_marked_as_sent():
+    connection.ensure_connection()
+    connection.rls_applied, connection.commit_no_wait = ("1", "off"), True  # as a dead session left them
+    connection.close()
+    connection.ensure_connection()
+    assert connection.rls_applied is None and connection.commit_no_wait is False
