@@ -8,7 +8,7 @@ from celery.signals import worker_process_init
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
 app = Celery("helpdesk")
-app.config_from_object("django.conf:settings", namespace="CELERY")
+app.config_from_object("helpdesk.celery_config:CONFIG", namespace="CELERY")
 app.autodiscover_tasks()
 
 

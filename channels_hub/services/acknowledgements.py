@@ -40,14 +40,17 @@ def _under_sender_limit(tenant_id: int, address: str) -> bool:
 
 
 def acknowledgement_queue(*, ticket: Ticket, to: str, channel: Channel | None = None, in_reply_to: str = "",
-                          references: Iterable[str] = (), suggest_articles: bool | None = None) -> OutboundEmail | None:
+                          references: Iterable[str] = (), suggest_articles: bool | None = None,
+                          to_deliverable: bool | None = None) -> OutboundEmail | None:
     """Queue the acknowledgement (None when the sender's hourly allowance is used up or
     the address is undeliverable). Precondition: in the transaction that created ``ticket``.
 
     ``suggest_articles``: whether the tenant lists help-center articles in it, when the caller
-    read it already (inbound mail reads it with the mail's row); None: ask the help center."""
+    read it already (inbound mail reads it with the mail's row); None: ask the help center.
+    ``to_deliverable``: whether ``to`` can take mail, when the caller has just read or made its
+    identity (inbound mail, through ``contact_resolve``); None: the outbox looks it up."""
     tenant = ticket.tenant
-    if not _under_sender_limit(tenant.pk, to):
+    if to_deliverable is False or not _under_sender_limit(tenant.pk, to):
         return None
     requester = ticket.requester
     language = customer_language(tenant=tenant, ticket=ticket, contact=requester)
@@ -64,7 +67,8 @@ def acknowledgement_queue(*, ticket: Ticket, to: str, channel: Channel | None = 
         "ticket": ticket, "requester_name": requester.name, "expected_reply": expected, "articles": articles})
     return outbound_queue(tenant=tenant, kind=OutboundKind.ACKNOWLEDGEMENT, to=[to], subject=rendered.subject,
                           text=rendered.text, html=rendered.html, ticket=ticket, channel=channel,
-                          in_reply_to=in_reply_to, references=list(references), auto_submitted=AUTO_REPLIED)
+                          in_reply_to=in_reply_to, references=list(references), auto_submitted=AUTO_REPLIED,
+                          known_deliverable=[to] if to_deliverable else ())
 
 
 def _zone(name: str) -> Any:

@@ -39,10 +39,11 @@ from channels_hub.services import acknowledgements
 from channels_hub.services.channels import sender_matches
 from channels_hub.services.queueing import publish, unprocessed
 from helpdesk.console.ratelimit import window_count
+from helpdesk.db.compiled import CompiledQuery
 from helpdesk.db.durability import commit_without_waiting_for_disk
 from helpdesk.people.identities import normalize_email
 from helpdesk.people.models import ContactIdentity, IdentityKind
-from helpdesk.tenancy.context import tenant_scope
+from helpdesk.tenancy.context import current_tenant_id, tenant_scope
 from helpdesk.tenancy.models import Membership
 from tickets.models import Channel as TicketChannel
 from tickets.models import Message, SideConversation, Ticket, TicketCC, TicketFollower, Via
@@ -130,9 +131,8 @@ def inbound_process(*, inbound_id: int, force: bool = False) -> InboundEmail | N
     try:
         with transaction.atomic():
             commit_without_waiting_for_disk()  # repeatable: the raw mail is stored (helpdesk.db.durability)
-            found = list(InboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
-                         .select_related("channel", "channel__tenant").filter(pk=inbound_id)
-                         .annotate(**_own_addresses_annotation())[:1])
+            tenant_id = current_tenant_id()
+            found = [] if tenant_id is None else _INBOUND_ROW.fetch(tenant_id=tenant_id, pk=inbound_id)
             inbound = found[0] if found else None
             if inbound is None or (inbound.status != InboundStatus.RECEIVED and not force):
                 return inbound
@@ -157,6 +157,15 @@ def inbound_process(*, inbound_id: int, force: bool = False) -> InboundEmail | N
         raise
 
 
+# The mail's row, locked (a second worker skips it), with what processing asks of its channel
+# and tenant: compiled once per process (helpdesk.db.compiled), its building cost more than running it.
+_INBOUND_ROW = CompiledQuery(
+    lambda tenant_id, pk: (InboundEmail.unscoped.select_for_update(skip_locked=True, of=("self",))
+                           .select_related("channel", "channel__tenant").filter(tenant_id=tenant_id, pk=pk)
+                           .annotate(**_own_addresses_annotation())[:1]),
+    tenant_id=int, pk=int)
+
+
 def _record_failure(inbound_id: int, exc: Exception) -> None:
     with transaction.atomic():
         inbound = InboundEmail.objects.select_for_update().filter(pk=inbound_id).first()
@@ -178,7 +187,8 @@ def _own_addresses_annotation() -> dict:
     if connection.vendor != "postgresql":
         return {}
     return {"own_channel_addresses": _own_addresses_subquery(),
-            "suggests_articles": _suggests_articles_subquery()}
+            "suggests_articles": _suggests_articles_subquery(),
+            "assigning_organizations": _assigning_organizations_subquery()}
 
 
 @functools.cache
@@ -191,6 +201,17 @@ def _suggests_articles_subquery():
 
     return Exists(HelpCenterSettings.unscoped.filter(tenant_id=OuterRef("tenant_id"), is_enabled=True,
                                                      suggest_in_acknowledgement=True))
+
+
+@functools.cache
+def _assigning_organizations_subquery():
+    """Whether any organization of the tenant takes new contacts by their email domain: with
+    the mail's row, so a new customer of a tenant without one costs no organization query."""
+    from django.db.models import Exists, OuterRef
+
+    from helpdesk.people.models import Organization
+
+    return Exists(Organization.unscoped.filter(tenant_id=OuterRef("tenant_id"), auto_assign=True))
 
 
 @functools.cache
@@ -209,8 +230,10 @@ def _own_addresses_subquery():
 class _Tenancy:
     """What one mail's processing asks about the tenant more than once, asked once."""
 
-    def __init__(self, tenant_id: int, *, own_addresses: list[str] | None = None):
+    def __init__(self, tenant_id: int, *, own_addresses: list[str] | None = None,
+                 assigning_organizations: bool | None = None):
         self.tenant_id = tenant_id
+        self.assigning_organizations = assigning_organizations  # None: not read with the mail
         self._own: set[str] | None = None if own_addresses is None else {a.lower() for a in own_addresses}
         self._agents: set[str] | None = None
 
@@ -240,7 +263,8 @@ def _process(inbound: InboundEmail) -> Outcome:
     inbound.message_id = message_id[:255]
     inbound.sender = parsed.sender.address[:320]
     inbound.subject = parsed.subject[:250]
-    tenancy = _Tenancy(inbound.tenant_id, own_addresses=getattr(inbound, "own_channel_addresses", None))
+    tenancy = _Tenancy(inbound.tenant_id, own_addresses=getattr(inbound, "own_channel_addresses", None),
+                       assigning_organizations=getattr(inbound, "assigning_organizations", None))
 
     known, thread = _known_and_thread(inbound, parsed)
     if known is not None:
@@ -273,7 +297,8 @@ def _process(inbound: InboundEmail) -> Outcome:
     body = _body(parsed, refused, new_thread=thread is None and ticket is None)
     if ticket is not None and sender in tenancy.agent_addresses:
         return _agent_reply(inbound, parsed, ticket=ticket, sender=sender, body=body, uploads=uploads)
-    contact = contact_for_email(tenant=channel.tenant, email=sender, name=parsed.sender.name)
+    contact = contact_for_email(tenant=channel.tenant, email=sender, name=parsed.sender.name,
+                                assigning_organizations=tenancy.assigning_organizations)
     if ticket is not None:
         message = message_add(ticket=ticket, actor=None, via=Via.CUSTOMER, body=body, public=True,
                               author_contact=contact, channel=TicketChannel.EMAIL, external_id=inbound.message_id,
@@ -287,15 +312,26 @@ def _process(inbound: InboundEmail) -> Outcome:
     ticket = ticket_create(tenant=channel.tenant, actor=None, via=Via.CUSTOMER,
                            subject=parsed.subject.strip() or _("(no subject)"), description=body,
                            requester=contact, channel=TicketChannel.EMAIL, external_id=inbound.message_id,
-                           attachments=uploads, ccs=_cc_contacts(channel.tenant, _other_recipients(parsed, tenancy)))
+                           attachments=uploads, ccs=_cc_contacts(channel.tenant, _other_recipients(parsed, tenancy),
+                                                                 tenancy))
     message = ticket.created_message or Message.objects.filter(ticket=ticket).order_by("id").first()
     _remember(inbound, parsed, ticket=ticket, message=message)
     if channel.acknowledge and not parsed.auto_submitted:
         acknowledgements.acknowledgement_queue(ticket=ticket, channel=channel, to=sender,
+                                               to_deliverable=_known_deliverable(contact, sender),
                                                in_reply_to=inbound.message_id,
                                                references=[*parsed.references, inbound.message_id],
                                                suggest_articles=getattr(inbound, "suggests_articles", None))
     return Outcome(InboundStatus.PROCESSED, "new-ticket", ticket=ticket, message=message)
+
+
+def _known_deliverable(contact, address: str) -> bool | None:
+    """Whether mail can go to ``address``, known from the identity the contact was just
+    reached at (``contact_resolve``); None when that is another address."""
+    identity = getattr(contact, "resolved_identity", None)
+    if identity is None or identity.value != address:
+        return None
+    return identity.undeliverable_at is None
 
 
 def _agent_reply(inbound: InboundEmail, parsed: ParsedEmail, *, ticket: Ticket, sender: str, body: str,
@@ -346,15 +382,25 @@ def _known_and_thread(inbound: InboundEmail, parsed: ParsedEmail) -> tuple[Email
     """One query: the mail's own id (a duplicate when we have it) and SPEC §6 step 1, its
     In-Reply-To, then References newest first, against the ids we stored or sent."""
     candidates = [*parsed.in_reply_to, *reversed(parsed.references)]
-    candidates = [c[:255] for c in dict.fromkeys(c for c in candidates if c) if c[:255] != inbound.message_id][:50]
-    queryset = EmailThreadRef.objects.filter(tenant_id=inbound.tenant_id,
-                                             message_id__in=[inbound.message_id, *candidates])
-    if candidates:  # a thread to follow: its ticket comes along (a new mail only checks its own id)
-        queryset = queryset.select_related("ticket", "side_conversation")
-    refs = {r.message_id: r for r in queryset}
+    candidates = list(dict.fromkeys(c[:255] for c in candidates if c and c[:255] != inbound.message_id))[:50]
+    ids = [inbound.message_id, *candidates]
+    found = _thread_refs_query(len(ids)).fetch(tenant_id=inbound.tenant_id, **{f"id{i}": v for i, v in enumerate(ids)})
+    refs = {r.message_id: r for r in found}
     known = refs.get(inbound.message_id)
     thread = next((refs[c] for c in candidates if c in refs), None)
     return known, thread
+
+
+@functools.cache
+def _thread_refs_query(count: int) -> CompiledQuery:
+    """The thread refs of ``count`` message ids (``_known_and_thread``), compiled once per
+    count (helpdesk.db.compiled). With ids to follow, their ticket comes along (a new mail
+    only checks its own id)."""
+    def build(tenant_id, **ids):
+        queryset = EmailThreadRef.unscoped.filter(tenant_id=tenant_id, message_id__in=list(ids.values()))
+        return queryset.select_related("ticket", "side_conversation") if count > 1 else queryset
+
+    return CompiledQuery(build, tenant_id=int, **{f"id{i}": str for i in range(count)})
 
 
 def _token_ticket(inbound: InboundEmail, parsed: ParsedEmail, sender: str) -> Ticket | None:
@@ -400,11 +446,12 @@ def _other_recipients(parsed: ParsedEmail, tenancy: _Tenancy) -> list:
     return out[:MAX_CC_ADDED]
 
 
-def _cc_contacts(tenant, recipients: list) -> list:
+def _cc_contacts(tenant, recipients: list, tenancy: _Tenancy) -> list:
     contacts = []
     for address in recipients:
         try:
-            contacts.append(contact_for_email(tenant=tenant, email=address.address, name=address.name))
+            contacts.append(contact_for_email(tenant=tenant, email=address.address, name=address.name,
+                                              assigning_organizations=tenancy.assigning_organizations))
         except ValidationError:
             continue
     return contacts
@@ -417,7 +464,7 @@ def _copy_participants(*, ticket: Ticket, parsed: ParsedEmail, tenancy: _Tenancy
     if sender_contact.pk == ticket.requester_id and not recipients:
         return  # the usual reply: the requester answering us alone
     contacts = [] if sender_contact.pk == ticket.requester_id else [sender_contact]
-    contacts += _cc_contacts(ticket.tenant, recipients)
+    contacts += _cc_contacts(ticket.tenant, recipients, tenancy)
     ticket_ccs_add(ticket=ticket, contacts=contacts, actor=None, via=Via.CUSTOMER)
 
 

@@ -69,16 +69,17 @@ def new_message_id(from_email: str) -> str:
     return normalize_message_id(make_msgid(domain=domain))
 
 
-def deliverable(*, tenant: Tenant, addresses: Iterable[str]) -> list[str]:
+def deliverable(*, tenant: Tenant, addresses: Iterable[str], known: Iterable[str] = ()) -> list[str]:
     """``addresses`` minus those no mail can be addressed to (what a broken From header
-    leaves, say) and those a permanent bounce marked undeliverable (one query)."""
+    leaves, say) and those a permanent bounce marked undeliverable (one query, none when
+    every address is among ``known``: ones the caller has just found deliverable)."""
     wanted = []
     for address in addresses:
         address = (address or "").strip().lower()
         if address and address not in wanted and _addressable(address):
             wanted.append(address)
-    if not wanted:
-        return []
+    if not wanted or set(wanted) <= {a.lower() for a in known}:
+        return wanted
     dead = set(ContactIdentity.objects.filter(tenant=tenant, kind=IdentityKind.EMAIL, value__in=wanted,
                                               undeliverable_at__isnull=False).values_list("value", flat=True))
     return [a for a in wanted if a not in dead]
@@ -119,10 +120,11 @@ def outbound_queue(*, tenant: Tenant, kind: str, to: Iterable[str], subject: str
                    cc: Iterable[str] = (), ticket: Any = None, ticket_message: Any = None,
                    side_conversation: Any = None, channel: Channel | None = None, in_reply_to: str = "",
                    references: Iterable[str] = (), auto_submitted: str = "", token: bool = True,
-                   attachment_ids: Iterable[int] = ()) -> OutboundEmail | None:
+                   attachment_ids: Iterable[int] = (), known_deliverable: Iterable[str] = ()) -> OutboundEmail | None:
     """Queue one mail; None when no recipient is deliverable. Precondition: inside the
-    transaction of the change that causes it (the send is queued for after commit)."""
-    recipients = deliverable(tenant=tenant, addresses=to)
+    transaction of the change that causes it (the send is queued for after commit).
+    ``known_deliverable``: addresses the caller has just found deliverable (``deliverable``)."""
+    recipients = deliverable(tenant=tenant, addresses=to, known=known_deliverable)
     copies = [a for a in deliverable(tenant=tenant, addresses=cc) if a not in recipients]
     if not recipients:
         return None

@@ -19,6 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from helpdesk.audit.services import audit_record
+from helpdesk.db.compiled import CompiledQuery
 from helpdesk.events.services import event_emit
 from helpdesk.people.identities import normalize_identity
 from helpdesk.people.models import (
@@ -363,44 +364,93 @@ def _identity_conflict(identity: ContactIdentity, *, contact: Contact | None) ->
         % {"value": identity.value, "name": other, "id": other.pk}]})
 
 
+# At most one row (unique per tenant, kind, provider, value): no ORDER BY. Every inbound
+# message asks it, so it is compiled once per process (helpdesk.db.compiled).
+_IDENTITY = CompiledQuery(
+    lambda tenant_id, kind, provider, value: (ContactIdentity.unscoped.filter(
+        tenant_id=tenant_id, kind=kind, provider=provider, value=value).select_related("contact")[:1]),
+    tenant_id=int, kind=str, provider=str, value=str)
+
+
 def _existing_identity(*, tenant: Tenant, kind: str, provider: str, value: str) -> ContactIdentity | None:
-    # At most one row (unique per tenant, kind, provider, value): no ORDER BY to build.
-    found = list(ContactIdentity.objects.filter(tenant_id=tenant.pk, kind=kind, provider=provider, value=value)
-                 .select_related("contact")[:1])
+    found = _IDENTITY.fetch(tenant_id=tenant.pk, kind=kind, provider=provider, value=value)
     return found[0] if found else None
 
 
-def contact_resolve(*, tenant: Tenant, kind: str, value: str, provider: str = "", name: str = "") -> Contact:
+def contact_resolve(*, tenant: Tenant, kind: str, value: str, provider: str = "", name: str = "",
+                    assigning_organizations: bool | None = None) -> Contact:
     """The contact reached at this identity, created (with the identity) if none.
 
     What every channel calls for inbound traffic. ``value`` is normalised first (an email
     is lower-cased, a phone number becomes E.164), so the same person finds the same row.
     A new contact with an email identity joins the organization that claims the address's
-    domain when that organization assigns automatically. Safe when the same identity
-    arrives twice at once: the loser of the race returns the winner's contact.
+    domain when that organization assigns automatically (``assigning_organizations``: whether
+    the tenant has such an organization at all, when the caller read it already (inbound mail
+    reads it with the mail's row); None: look for one). Safe when the same identity arrives
+    twice at once: the loser of the race returns the winner's contact.
+
+    The contact carries the identity it was reached at as ``resolved_identity`` (its
+    ``undeliverable_at`` tells whether mail can go there without another query).
     """
     kind, provider, value = clean_identity(kind, value, provider)
     identity = _existing_identity(tenant=tenant, kind=kind, provider=provider, value=value)
     if identity is not None:
-        return identity.contact
+        contact = identity.contact
+        contact.resolved_identity = identity
+        return contact
     name = clean_name((name or "")[:NAME_MAX * 2])[:NAME_MAX]
     if not name:
         name = value.split("@")[0] if kind == IdentityKind.EMAIL else value
-    organization = organization_for_email(tenant=tenant, email=value) if kind == IdentityKind.EMAIL else None
-    try:
-        with transaction.atomic():
-            contact = Contact.objects.create(tenant=tenant, name=name[:NAME_MAX], organization=organization)
-            ContactIdentity.objects.create(tenant=tenant, contact=contact, kind=kind, provider=provider, value=value,
-                                           is_primary=True)
-            audit_record(tenant=tenant, action="contact.created", actor_label=_("System"), obj=contact,
-                         after={"kind": kind, "value": value, "name": contact.name,
-                                "organization_id": contact.organization_id})
-            event_emit(tenant=tenant, type="contact.created", subject=contact,
-                       payload={"id": contact.pk, "name": contact.name, "identity": {"kind": kind, "value": value}})
-    except IntegrityError:  # the same identity arrived twice at once: use the winner's contact
-        return ContactIdentity.objects.select_related("contact").get(
-            tenant=tenant, kind=kind, provider=provider, value=value).contact
+    organization = None
+    if kind == IdentityKind.EMAIL and assigning_organizations is not False:
+        organization = organization_for_email(tenant=tenant, email=value)
+    # No savepoint of its own inside the caller's transaction (two round trips a new customer,
+    # bench/email_ingest.py): a taken identity is no error here, and nothing else is expected to fail.
+    with transaction.atomic(savepoint=False):
+        contact = Contact.objects.create(tenant=tenant, name=name[:NAME_MAX], organization=organization)
+        identity = ContactIdentity(tenant=tenant, contact=contact, kind=kind, provider=provider, value=value,
+                                   is_primary=True)
+        if not _insert_unless_taken(identity):
+            # The same identity arrived twice at once and the other copy got there first (this
+            # insert waited for its transaction): drop the contact made for nothing, use theirs.
+            contact.delete()
+            identity = ContactIdentity.objects.select_related("contact").get(
+                tenant=tenant, kind=kind, provider=provider, value=value)
+            contact = identity.contact
+            contact.resolved_identity = identity
+            return contact
+        audit_record(tenant=tenant, action="contact.created", actor_label=_("System"), obj=contact,
+                     after={"kind": kind, "value": value, "name": contact.name,
+                            "organization_id": contact.organization_id})
+        event_emit(tenant=tenant, type="contact.created", subject=contact,
+                   payload={"id": contact.pk, "name": contact.name, "identity": {"kind": kind, "value": value}})
+    contact.resolved_identity = identity
     return contact
+
+
+def _insert_unless_taken(identity: ContactIdentity) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING the id (PostgreSQL and SQLite): True and
+    ``identity.pk`` set when the row went in, False when (tenant, kind, provider, value) is
+    taken. One statement, where a savepoint to catch the IntegrityError costs two more."""
+    from django.db.models.constants import OnConflict
+    from django.db.models.sql.subqueries import InsertQuery
+
+    opts = ContactIdentity._meta
+    fields = [f for f in opts.local_concrete_fields if f is not opts.pk]
+    query = InsertQuery(ContactIdentity, on_conflict=OnConflict.IGNORE)
+    query.insert_values(fields, [identity])
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = [opts.pk]
+    (sql, params), = compiler.as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    identity.pk = row[0]
+    identity._state.adding = False
+    identity._state.db = connection.alias
+    return True
 
 
 def _add_identity(*, contact: Contact, kind: str, provider: str, value: str, is_primary: bool) -> ContactIdentity:

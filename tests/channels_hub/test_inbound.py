@@ -172,6 +172,34 @@ def test_a_bounce_marks_our_mail_bounced_and_the_address_undeliverable(channel, 
         assert "bounced" in note.body_text
 
 
+def test_an_address_that_bounced_gets_its_ticket_but_no_acknowledgement(channel, tenant):
+    """The sender's identity, read to find the contact, says the address is dead: the outbox
+    is not asked again and nothing is queued to it."""
+    first = receive(channel, raw_mail(sender="gone@example.org"))
+    with tenant_scope(tenant):
+        ack = OutboundEmail.objects.get(ticket_id=first.ticket_id)
+    receive(channel, _dsn(original_id=ack.message_id, recipient="gone@example.org"))
+    again = receive(channel, raw_mail(sender="Gone <GONE@example.org>", subject="Another question"))
+    assert again.reason == "new-ticket" and again.ticket_id != first.ticket_id
+    with tenant_scope(tenant):
+        assert not OutboundEmail.objects.filter(ticket_id=again.ticket_id).exists()
+
+
+def test_a_new_customer_joins_the_organization_that_assigns_their_domain(channel, tenant):
+    """Whether any organization assigns by domain comes with the mail's row; when one does,
+    the new contact (and the ticket) get it."""
+    from helpdesk.people.services import organization_create
+
+    with tenant_scope(tenant):
+        org = organization_create(tenant=tenant, name="Yıldız A.Ş.", domains=["yildiz.com.tr"], auto_assign=True)
+    joined = receive(channel, raw_mail(sender="Emre <emre@yildiz.com.tr>"))
+    other = receive(channel, raw_mail(sender="someone@example.org", subject="Other"))
+    with tenant_scope(tenant):
+        assert Ticket.objects.get(pk=joined.ticket_id).organization_id == org.pk
+        assert Ticket.objects.get(pk=joined.ticket_id).requester.organization_id == org.pk
+        assert Ticket.objects.get(pk=other.ticket_id).organization_id is None
+
+
 def test_attachments_are_stored_and_refused_ones_are_named(channel, tenant, settings):
     settings.TICKET_ATTACHMENT_DENIED_EXTENSIONS = ["exe"]
     inbound = receive(channel, raw_mail(attachments=[("invoice.pdf", "application/pdf", b"%PDF-1.4 test"),
@@ -228,10 +256,12 @@ def _stored(channel, raw: bytes) -> InboundEmail:
 
 @pytest.mark.django_db
 def test_a_mail_costs_a_fixed_number_of_statements(channel, tenant, django_capture_on_commit_callbacks):
-    """Pinned so that a change adding a round trip to every mail shows. Own addresses and
-    the help center's acknowledgement option come with the mail's row on PostgreSQL; the new
-    ticket's message, SLA due and number need no read of their own."""
+    """Pinned so that a change adding a round trip to every mail shows. Own addresses, the
+    help center's acknowledgement option and whether any organization assigns by domain come
+    with the mail's row on PostgreSQL; the new ticket's message, SLA due and number need no
+    read of their own, nor does the acknowledgement's recipient (the identity just made)."""
     from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
     from tests.queries import QueryCounter
     from tickets.sla.defaults import sla_defaults_create
@@ -241,7 +271,7 @@ def test_a_mail_costs_a_fixed_number_of_statements(channel, tenant, django_captu
             sla_defaults_create(tenant)
         inbound_process(inbound_id=_stored(channel, raw_mail(sender="first@example.org")).pk)  # counter row, SLA
         new = _stored(channel, raw_mail(sender="Ann <ann@example.org>", subject="Where is my order?"))
-        with QueryCounter(connection) as new_ticket:
+        with CaptureQueriesContext(connection) as everything, QueryCounter(connection) as new_ticket:
             processed = inbound_process(inbound_id=new.pk)
         assert processed.reason == "new-ticket"
         ack = OutboundEmail.objects.get(ticket_id=processed.ticket_id)
@@ -251,11 +281,14 @@ def test_a_mail_costs_a_fixed_number_of_statements(channel, tenant, django_captu
             answered = inbound_process(inbound_id=reply.pk)
         assert answered.reason == "reply" and answered.ticket_id == processed.ticket_id
     own = 0 if connection.vendor == "postgresql" else 1
-    # The mail and its thread refs; the new contact (identity, organization, contact, identity,
-    # audit, event); the ticket (number, ticket, message, event, audit, SLA timers, SLA columns);
-    # its thread ref; the acknowledgement (deliverable, outbound, thread ref; elsewhere also the
-    # help-center settings); the mail's status.
-    assert len(new_ticket) == 20 + 2 * own, "\n".join(q["sql"] for q in new_ticket.captured_queries)
+    # The mail and its thread refs; the new contact (identity, contact, identity without a
+    # savepoint, audit, event; elsewhere also the organizations); the ticket (number, ticket,
+    # message, event, audit, SLA timers, SLA columns); its thread ref; the acknowledgement
+    # (outbound, thread ref; elsewhere also the help-center settings); the mail's status.
+    assert len(new_ticket) == 18 + 3 * own, "\n".join(q["sql"] for q in new_ticket.captured_queries)
+    # No savepoint inside the mail's own transaction (here itself a savepoint of the test's).
+    inner = [q["sql"] for q in everything.captured_queries][1:-1]
+    assert not [sql for sql in inner if "SAVEPOINT" in sql], "\n".join(inner)
     # The mail and its thread (with its ticket), agents' addresses, the contact, the duplicate
     # check, the locked ticket, message, ticket, event, SLA timers, thread ref, the mail's status.
     assert len(follow_up) == 12 + own, "\n".join(q["sql"] for q in follow_up.captured_queries)

@@ -83,15 +83,18 @@ MAX_CCS = 48
 
 # --- requesters --------------------------------------------------------------------------
 
-def contact_for_email(*, tenant: Tenant, email: str, name: str = "") -> Contact:
+def contact_for_email(*, tenant: Tenant, email: str, name: str = "",
+                      assigning_organizations: bool | None = None) -> Contact:
     """The contact reached at ``email`` (an email identity), created with that identity if none.
 
-    A thin wrapper of ``people.services.contact_resolve`` that keeps the ticket forms' error key."""
+    A thin wrapper of ``people.services.contact_resolve`` (see there for
+    ``assigning_organizations``) that keeps the ticket forms' error key."""
     try:
         value = normalize_email(email or "")
     except ValidationError:
         raise ValidationError({"requester.email": [_("Enter a valid email address.")]}) from None
-    return contact_resolve(tenant=tenant, kind=IdentityKind.EMAIL, value=value, name=name)
+    return contact_resolve(tenant=tenant, kind=IdentityKind.EMAIL, value=value, name=name,
+                           assigning_organizations=assigning_organizations)
 
 
 # --- numbers -----------------------------------------------------------------------------

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
 
 from helpdesk.audit.models import AuditEntry
 from helpdesk.events.models import Event
@@ -37,6 +39,44 @@ def test_resolve_finds_by_normalised_identity_or_creates_one(in_tenant):
     assert services.contact_resolve(tenant=tenant, kind="social", value="ayse_tr", provider="instagram") != handle
     assert AuditEntry.objects.filter(action="contact.created", object_id=str(created.pk)).exists()
     assert Event.objects.filter(type="contact.created", subject_id=str(created.pk)).exists()
+
+
+def test_resolve_hands_back_the_identity_it_reached(in_tenant):
+    made = services.contact_resolve(tenant=in_tenant, kind="email", value="Deniz@Example.com")
+    assert made.resolved_identity.pk == ContactIdentity.objects.get(contact=made).pk
+    assert made.resolved_identity.value == "deniz@example.com" and made.resolved_identity.undeliverable_at is None
+    ContactIdentity.objects.filter(pk=made.resolved_identity.pk).update(undeliverable_at=timezone.now())
+    again = services.contact_resolve(tenant=in_tenant, kind="email", value="deniz@example.com")
+    assert again == made and again.resolved_identity.undeliverable_at is not None
+
+
+def test_an_identity_taken_meanwhile_gives_the_winners_contact_and_leaves_no_stray_contact(in_tenant, monkeypatch):
+    """Two copies of a first mail from a new address at once: the second one's lookup found
+    nothing, then the first one's identity went in. Its insert gives way (no error, no
+    savepoint needed) and it uses the first one's contact."""
+    winner = services.contact_resolve(tenant=in_tenant, kind="email", value="twice@example.com", name="First")
+    monkeypatch.setattr(services, "_existing_identity", lambda **_kw: None)  # the lookup ran before the insert
+    with transaction.atomic():
+        loser = services.contact_resolve(tenant=in_tenant, kind="email", value="twice@example.com", name="Second")
+        assert loser == winner and loser.resolved_identity.contact_id == winner.pk
+    assert list(Contact.objects.values_list("name", flat=True)) == ["First"]
+    assert ContactIdentity.objects.count() == 1
+    assert AuditEntry.objects.filter(action="contact.created").count() == 1
+    assert Event.objects.filter(type="contact.created").count() == 1
+
+
+def test_resolve_skips_the_organization_lookup_when_the_caller_knows_none_assigns(in_tenant,
+                                                                                 django_assert_num_queries):
+    services.organization_create(tenant=in_tenant, name="Quiet Ltd", domains=["quiet.example"])
+    with transaction.atomic():
+        # the identity lookup, contact, identity, audit entry, event: no organization query
+        with django_assert_num_queries(5):
+            made = services.contact_resolve(tenant=in_tenant, kind="email", value="a@quiet.example",
+                                            assigning_organizations=False)
+    assert made.organization is None
+    with transaction.atomic():
+        with django_assert_num_queries(6):
+            services.contact_resolve(tenant=in_tenant, kind="email", value="b@quiet.example")
 
 
 @pytest.mark.parametrize("kind,value,field", [("email", "not an email", "value"), ("phone", "12", "value"),
