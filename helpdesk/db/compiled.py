@@ -87,6 +87,9 @@ class CompiledQuery:
     def fetch(self, *, using: str = "default", **values: Any) -> list:
         if set(values) != set(self._params):
             raise TypeError(f"CompiledQuery.fetch() takes {sorted(self._params)}, got {sorted(values)}")
+        missing = [name for name, value in values.items() if value is None]
+        if missing:  # the queryset would have said IS NULL: not the compiled statement's shape
+            raise TypeError(f"CompiledQuery.fetch(): no value for {missing}")
         compiled = self._compiled(using)
         connection = compiled.connection
         if compiled.for_update and connection.get_autocommit():

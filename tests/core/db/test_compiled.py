@@ -92,6 +92,8 @@ def test_parameters_are_named_and_typed(in_tenant):
     query = CompiledQuery(lambda pk: Contact.unscoped.filter(pk=pk), pk=int)
     with pytest.raises(TypeError):
         query.fetch(id=1)
+    with pytest.raises(TypeError):  # ``pk=None`` is IS NULL to a queryset, another statement
+        query.fetch(pk=None)
 
 
 def test_locking_reads_need_a_transaction(in_tenant):
