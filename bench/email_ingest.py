@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import ROOT, describe, django_setup, throwaway_database  # noqa: E402
+from _setup import ROOT, describe, django_setup, machine_reference, throwaway_database  # noqa: E402
 
 CORPUS = ROOT / "tests" / "channels_hub" / "email_corpus"
 _MESSAGE_ID = re.compile(rb"^Message-ID:.*$", re.I | re.M)
@@ -222,6 +222,7 @@ def main() -> None:
     print(" " * 40, end="\r")
     mode = "every task inline" if args.eager else "store + publish, then the worker's processing"
     print(f"email ingest, {args.n} mails from the corpus (PostgreSQL + Redis, {args.workers} process(es), {mode})")
+    print(machine_reference())
     print(describe("parse only (corpus x5)", parse_times))
     print(describe("store + process, per mail", times))
     print(f"{'throughput':<34} {args.n / wall:9.1f} mails/s  ({wall:.1f} s wall)")
