@@ -162,7 +162,7 @@ def inbound_process(*, inbound_id: int, force: bool = False) -> InboundEmail | N
 _INBOUND_ROW = CompiledQuery(
     lambda tenant_id, pk: (InboundEmail.unscoped.select_for_update(skip_locked=True, of=("self",))
                            .select_related("channel", "channel__tenant").filter(tenant_id=tenant_id, pk=pk)
-                           .annotate(**_own_addresses_annotation())[:1]),
+                           .annotate(**_tenant_facts_annotation())[:1]),
     tenant_id=int, pk=int)
 
 
@@ -178,10 +178,11 @@ def _record_failure(inbound_id: int, exc: Exception) -> None:
         inbound.save(update_fields=["attempts", "error", "status"])
 
 
-def _own_addresses_annotation() -> dict:
-    """On PostgreSQL the tenant's channel addresses (``_Tenancy.own_addresses``, which
-    almost every mail needs for the loop check) come with the mail's own row: one query
-    less per mail. Elsewhere ``_Tenancy`` asks for them when needed."""
+def _tenant_facts_annotation() -> dict:
+    """On PostgreSQL what processing asks of the tenant comes with the mail's own row: its
+    channel addresses (``_Tenancy.own_addresses``, the loop check of almost every mail),
+    whether acknowledgements list articles, whether an organization assigns by domain. One
+    query less each. Elsewhere ``_Tenancy`` and the services ask when needed."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
