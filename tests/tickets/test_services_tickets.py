@@ -126,6 +126,65 @@ def test_numbers_have_no_gaps_or_repeats_under_concurrent_creation():
     assert numbers == list(range(1, threads_count * per_thread + 1))
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks of PostgreSQL")
+def test_locking_a_ticket_locks_that_row_only():
+    """Two changes to two tickets of one tenant run side by side; a change to the same ticket
+    waits. (A bare FOR UPDATE with the tenant joined locked the tenant's row too.)"""
+    from django.db import transaction
+    from django.db.utils import OperationalError
+
+    tenant = TenantFactory(slug="locks")
+    contact = ContactFactory(tenant=tenant)
+    with tenant_scope(tenant):
+        first, second = (ticket_create(tenant=tenant, actor=None, via=Via.CUSTOMER, subject=subject,
+                                       description="Hello", requester=contact) for subject in ("One", "Two"))
+    held, done = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def hold_first():
+        try:
+            with tenant_scope(tenant), transaction.atomic():
+                outcome["holder"] = lock_ticket(first).tenant.slug
+                held.set()
+                done.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_first)
+    holder.start()
+    try:
+        assert held.wait(10)
+        with tenant_scope(tenant):
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '3s'")
+                assert lock_ticket(second).pk == second.pk
+                ContactFactory(tenant=tenant)  # a commit checking its key to the tenant's row
+            with pytest.raises(OperationalError), transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '200ms'")
+                lock_ticket(first)
+    finally:
+        done.set()
+        holder.join()
+    assert outcome["holder"] == "locks"
+
+
+def test_locking_finds_only_the_tickets_of_the_tenant_in_scope(tenant, other_tenant, make_ticket):
+    from django.db import transaction
+
+    ticket = make_ticket()
+    with transaction.atomic():
+        with tenant_scope(tenant):
+            locked = lock_ticket(ticket)
+        assert locked.pk == ticket.pk and locked.tenant == tenant
+        with tenant_scope(other_tenant), pytest.raises(Ticket.DoesNotExist):
+            lock_ticket(ticket)
+        with pytest.raises(Ticket.DoesNotExist):
+            lock_ticket(ticket)  # no tenant in scope
+
+
 def test_a_failed_create_does_not_use_up_a_number(tenant, make_ticket):
     make_ticket()
     with pytest.raises(ValidationError):

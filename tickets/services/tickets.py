@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 
 from helpdesk.audit.services import audit_record
 from helpdesk.calendars.models import BusinessCalendar
+from helpdesk.db.compiled import CompiledQuery
 from helpdesk.people.identities import normalize_email
 from helpdesk.people.models import Contact, IdentityKind, Team
 from helpdesk.people.services import contact_resolve
-from helpdesk.tenancy.context import dangerously_unscoped, tenant_scope
+from helpdesk.tenancy.context import current_tenant_id, dangerously_unscoped, is_unscoped, tenant_scope
 from helpdesk.tenancy.models import Tenant
 from helpdesk.tenancy.roles import Cap, Scope
 from tickets.hooks import TicketChange, run_ticket_hooks
@@ -299,9 +300,24 @@ def _default_channel(via: str) -> str:
 
 # --- update ------------------------------------------------------------------------------
 
+# Every change to a ticket (console, API, mail, chat) starts here: compiled once per process
+# (helpdesk.db.compiled). ``of=("self",)``: the ticket's row only. A bare FOR UPDATE locked the
+# joined tenant row as well, so every ticket change of a tenant waited for the one before it,
+# and so did any commit checking a foreign key to the tenant (FOR KEY SHARE).
+_LOCKED_TICKET = CompiledQuery(
+    lambda tenant_id, pk: (Ticket.unscoped.select_for_update(of=("self",)).select_related("tenant")
+                           .filter(tenant_id=tenant_id, pk=pk)),
+    tenant_id=int, pk=int)
+
+
 def lock_ticket(ticket: Ticket) -> Ticket:
-    """The ticket's row, locked until the transaction ends. Precondition: in ``atomic()``."""
-    return Ticket.objects.select_for_update().select_related("tenant").get(pk=ticket.pk)
+    """The ticket's row (with its tenant), locked until the transaction ends; the tenant in
+    scope's only (``Ticket.DoesNotExist`` otherwise). Precondition: in ``atomic()``."""
+    tenant_id = ticket.tenant_id if is_unscoped() else current_tenant_id()
+    found = [] if tenant_id is None else _LOCKED_TICKET.fetch(tenant_id=tenant_id, pk=ticket.pk)
+    if not found:
+        raise Ticket.DoesNotExist("Ticket matching query does not exist.")
+    return found[0]
 
 
 def check_version(ticket: Ticket, expected_version: int | None) -> None:
