@@ -611,7 +611,9 @@ def translations_publish_due(*, now: datetime | None = None, limit: int = 200) -
         if tenant_id not in tenants:
             continue
         with tenant_scope(tenants[tenant_id]), transaction.atomic():
-            translation = (ArticleTranslation.objects.select_for_update(skip_locked=True)
+            # Not the joined tenant's row (a bare FOR UPDATE locks every joined row): that held
+            # up each commit of the tenant checking a key to it (lock_ticket had the same flaw).
+            translation = (ArticleTranslation.objects.select_for_update(skip_locked=True, of=("self", "article"))
                            .filter(pk=pk, publish_at__lte=now).select_related("article__tenant").first())
             if translation is None:
                 continue
