@@ -44,32 +44,26 @@ def throwaway_database() -> Iterator[str]:
         teardown_test_environment()
 
 
-def machine_reference() -> str:
-    """One line that says how fast this machine's CPU is right now: the best of three runs of
-    a fixed pure-Python loop (10 million additions). Figures from two runs compare only after
-    this one is compared: a VM here has run the same loop at 0.6 s and at 1.5 s within two hours."""
+def loop_seconds(additions: int) -> float:
+    """CPU seconds of a fixed pure-Python loop of ``additions`` additions, best of three.
+    Standard library only: ``scripts/_bootstrap.sh`` runs it in each candidate interpreter
+    before anything is installed, to pick the fastest."""
     import time
 
     best = float("inf")
     for _attempt in range(3):
         started = time.process_time()
         total = 0
-        for i in range(10_000_000):
+        for i in range(additions):
             total += i
         best = min(best, time.process_time() - started)
-    return f"{'machine reference':<34} {best:9.2f} s  (10 million additions in pure Python, best of 3)"
+    return best
 
 
-def describe(label: str, seconds: list[float], *, rate: bool = True) -> str:
-    """One line of figures for per-operation durations (seconds); ``rate``: operations per second
-    if they ran one after another."""
-    ordered = sorted(seconds)
-    n = len(ordered)
-
-    def pct(p: float) -> float:
-        return ordered[min(n - 1, int(p * n))] * 1000
-
-    total = sum(ordered)
-    per_second = f"{n / total:>9.1f}/s  " if rate else ""
-    return (f"{label:<34} n={n:<6} {per_second}mean {statistics.fmean(ordered) * 1000:7.3f} ms  "
-            f"p50 {pct(0.50):7.3f}  p95 {pct(0.95):7.3f}  p99 {pct(0.99):7.3f} ms")
+def machine_reference() -> str:
+    """One line that says how fast this machine's CPU is right now: ``loop_seconds`` of 10
+    million additions. Figures from two runs compare only after this one is compared: a VM
+    here has run the same loop at 0.6 s and at 1.5 s within two hours, and at 0.28 and 0.68 s
+    within minutes."""
+    return (f"{'machine reference':<34} {loop_seconds(10_000_000):9.2f} s  "
+            "(10 million additions in pure Python, best of 3)")

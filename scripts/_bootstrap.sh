@@ -8,27 +8,19 @@ cd "$ROOT"
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# A fixed pure-Python loop; prints its best time of three (seconds).
-_SPEED_PROBE='
-import time
-best = 1e9
-for _ in range(3):
-    started = time.process_time()
-    total = 0
-    for i in range(2_000_000):
-        total += i
-    best = min(best, time.process_time() - started)
-print(f"{best:.4f}")'
+# The machine reference loop of the benchmarks (standard library only), in seconds.
+_SPEED_PROBE='import sys; sys.path.insert(0, sys.argv[1]); from _setup import loop_seconds; print(f"{loop_seconds(2_000_000):.4f}")'
 
 # The interpreter that creates .venv: $PYTHON when set, else the fastest Python 3.11+ on PATH
 # that can make a venv. Builds of one version differ: Debian's python3.11 is profile-guided
 # and link-time optimized (so is the python:3.11-slim image of the Dockerfile), pyenv's
-# default build is neither and ran the probe about 1.5 times slower and bench/email_ingest.py
-# about 10 % slower on the same machine. Each candidate runs the probe once (a fraction of a
-# second), only when .venv is created.
+# default build is neither and ran bench/email_ingest.py about 10 % slower on the same machine.
+# The candidates take turns at the probe for three rounds and the median decides, so one
+# moment of a busy (or briefly idle) machine does not; only when .venv is created (~3 s).
 find_python() {
-    local name path exe seconds best="" best_seconds=""
-    local -A seen=()
+    local name path exe seconds round best="" best_seconds=""
+    local -a candidates=()
+    local -A seen=() times=()
     if [ -n "${PYTHON:-}" ]; then
         "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || return 1
         command -v "$PYTHON"
@@ -40,12 +32,22 @@ find_python() {
 sys.exit(1) if sys.version_info < (3, 11) else print(os.path.realpath(sys.executable))' 2>/dev/null)" || continue
             [ -n "$exe" ] && [ -z "${seen[$exe]:-}" ] || continue
             seen[$exe]=1
-            seconds="$("$exe" -c "$_SPEED_PROBE" 2>/dev/null)" || continue
-            if [ -z "$best" ] || awk -v a="$seconds" -v b="$best_seconds" 'BEGIN { exit !(a < b) }'; then
-                best="$exe"
-                best_seconds="$seconds"
-            fi
+            candidates+=("$exe")
         done < <(type -aP "$name" 2>/dev/null)
+    done
+    for round in 1 2 3; do
+        for exe in "${candidates[@]}"; do
+            seconds="$("$exe" -c "$_SPEED_PROBE" "$ROOT/bench" 2>/dev/null)" || continue
+            times[$exe]="${times[$exe]:-} $seconds"
+        done
+    done
+    for exe in "${candidates[@]}"; do
+        [ -n "${times[$exe]:-}" ] || continue
+        seconds="$(printf '%s\n' ${times[$exe]} | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
+        if [ -z "$best" ] || awk -v a="$seconds" -v b="$best_seconds" 'BEGIN { exit !(a < b) }'; then
+            best="$exe"
+            best_seconds="$seconds"
+        fi
     done
     [ -n "$best" ] || return 1
     echo "$best"
