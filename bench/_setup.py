@@ -67,3 +67,18 @@ def machine_reference() -> str:
     within minutes."""
     return (f"{'machine reference':<34} {loop_seconds(10_000_000):9.2f} s  "
             "(10 million additions in pure Python, best of 3)")
+
+
+def describe(label: str, seconds: list[float], *, rate: bool = True) -> str:
+    """One line of figures for per-operation durations (seconds); ``rate``: operations per second
+    if they ran one after another."""
+    ordered = sorted(seconds)
+    n = len(ordered)
+
+    def pct(p: float) -> float:
+        return ordered[min(n - 1, int(p * n))] * 1000
+
+    total = sum(ordered)
+    per_second = f"{n / total:>9.1f}/s  " if rate else ""
+    return (f"{label:<34} n={n:<6} {per_second}mean {statistics.fmean(ordered) * 1000:7.3f} ms  "
+            f"p50 {pct(0.50):7.3f}  p95 {pct(0.95):7.3f}  p99 {pct(0.99):7.3f} ms")
