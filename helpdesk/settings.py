@@ -361,5 +361,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # tnefparse says "Skipping checksum for performance" at INFO for every winmail.dat.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "tnefparse": {"level": "WARNING"}},
 }

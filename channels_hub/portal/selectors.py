@@ -86,6 +86,13 @@ def request_get(*, account: PortalAccount, settings: PortalSettings, number: int
             .filter(number=number).first())
 
 
+def request_merged_into(*, account: PortalAccount, settings: PortalSettings, ticket: Ticket) -> Ticket | None:
+    """The request ``ticket`` was merged into, if this customer may see it."""
+    if ticket.merged_into_id is None:
+        return None
+    return visible_tickets(account=account, settings=settings).filter(pk=ticket.merged_into_id).first()
+
+
 @dataclass(frozen=True)
 class Entry:
     message: Message

@@ -508,10 +508,18 @@ class RequestObjectView(PortalView):
             "status_class": selectors.CUSTOMER_STATUS_CLASS.get(ticket.status, "open"),
             "entries": selectors.public_conversation(ticket=ticket),
             "closed": ticket.status == Status.CLOSED, "solved": ticket.status == Status.SOLVED,
+            "merged_into": self.merged_into(ticket),
             "can_solve": is_requester and ticket.status in SOLVABLE, "is_requester": is_requester, "is_cc": is_cc,
             "reply_form": reply_form or ReplyForm(),
             "fields": self.visible_fields(ticket),
         }, status=status)
+
+    def merged_into(self, ticket: Ticket) -> Ticket | None:
+        """The request this closed one was merged into, when the customer may see it (one
+        query, on merged requests only): customer messages written here go there."""
+        if ticket.status != Status.CLOSED or ticket.merged_into_id is None:
+            return None
+        return selectors.request_merged_into(account=self.account, settings=self.portal, ticket=ticket)
 
     def visible_fields(self, ticket: Ticket) -> list[tuple[str, str]]:
         """(label, value) of the customer-visible custom fields that have a value (one query)."""
@@ -547,7 +555,12 @@ class RequestReplyView(RequestObjectView):
             for error in exc.messages:
                 form.add_error(None, error)
             return self.detail(ticket, reply_form=form, status=400)
-        if message.ticket_id != ticket.pk:
+        if message.ticket_id != ticket.pk and ticket.merged_into_id is not None and \
+                message.ticket.follow_up_of_id != ticket.pk:
+            number = message.ticket.number
+            messages.success(request, _("Request #%(old)s was merged into request #%(new)s, so your message was "
+                                        "added there.") % {"old": ticket.number, "new": number})
+        elif message.ticket_id != ticket.pk:
             number = message.ticket.number
             messages.success(request, _("Request #%(old)s is closed, so your message opened a follow-up: request "
                                         "#%(new)s.") % {"old": ticket.number, "new": number})

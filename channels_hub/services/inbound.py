@@ -305,11 +305,12 @@ def _process(inbound: InboundEmail) -> Outcome:
                               author_contact=contact, channel=TicketChannel.EMAIL, external_id=inbound.message_id,
                               attachments=uploads)
         target = message.ticket
-        if target.pk == ticket.pk:
+        merged = target.pk != ticket.pk and ticket.merged_into_id is not None and target.follow_up_of_id != ticket.pk
+        if target.pk == ticket.pk or merged:
             _copy_participants(ticket=target, parsed=parsed, tenancy=tenancy, sender_contact=contact)
         _remember(inbound, parsed, ticket=target, message=message)
-        return Outcome(InboundStatus.PROCESSED, "follow-up" if target.pk != ticket.pk else "reply",
-                       ticket=target, message=message)
+        reason = "reply" if target.pk == ticket.pk else "merged" if merged else "follow-up"
+        return Outcome(InboundStatus.PROCESSED, reason, ticket=target, message=message)
     ticket = ticket_create(tenant=channel.tenant, actor=None, via=Via.CUSTOMER,
                            subject=parsed.subject.strip() or _("(no subject)"), description=body,
                            requester=contact, channel=TicketChannel.EMAIL, external_id=inbound.message_id,

@@ -347,6 +347,25 @@ def test_a_message_on_a_closed_ticket_continues_in_a_follow_up(connector, tenant
         assert Message.objects.filter(ticket=follow_up, kind="public").count() == 2
 
 
+def test_a_conversation_whose_ticket_was_merged_continues_in_the_survivor(connector, tenant):
+    from tickets.services import ticket_merge
+    from tests.tickets.factories import TicketFactory
+
+    channel, secret = connector
+    send(channel, secret)
+    owner = _owner_of(tenant)
+    with tenant_scope(tenant):
+        bridged = Ticket.objects.get()
+        survivor = TicketFactory(tenant=tenant)
+    ticket_merge(target=survivor, sources=[bridged], actor=owner, via=Via.CONSOLE)
+    assert send(channel, secret, external_id="wamid.2", text="Any news?").status_code == 202
+    with tenant_scope(tenant):
+        assert Ticket.objects.count() == 2  # no follow-up of the merged ticket
+        assert ConnectorConversation.objects.get().ticket_id == survivor.pk
+        assert ConnectorInbound.objects.get(external_id="wamid.2").ticket_id == survivor.pk
+        assert Message.objects.filter(ticket=survivor, kind="public", body_text="Any news?").exists()
+
+
 def test_a_public_post_is_marked_and_a_social_handle_carries_the_platform(connector, tenant):
     channel, secret = connector
     send(channel, secret, sender={"kind": "social", "value": "@AyseY"}, public=True,

@@ -99,6 +99,27 @@ def test_a_reply_to_a_closed_ticket_opens_a_linked_follow_up(channel, tenant):
         assert Ticket.objects.get(pk=reply.ticket_id).follow_up_of_id == first.ticket_id
 
 
+def test_a_reply_to_a_merged_ticket_goes_to_the_ticket_it_was_merged_into(channel, tenant, agent):
+    from tickets.services import ticket_merge
+
+    survivor = receive(channel, raw_mail(sender="ann@example.org", message_id="<survivor@example.org>"))
+    merged = receive(channel, raw_mail(sender="bob@example.org", message_id="<merged@example.org>"))
+    with tenant_scope(tenant):
+        target = Ticket.objects.get(pk=survivor.ticket_id)
+        source = Ticket.objects.get(pk=merged.ticket_id)
+    ticket_merge(target=target, sources=[source], actor=agent, via="console")
+    reply = receive(channel, raw_mail(sender="bob@example.org", subject="Re: Help", cc="dan@example.org",
+                                      in_reply_to="<merged@example.org>", message_id="<bob-2@example.org>"))
+    assert reply.status == InboundStatus.PROCESSED and reply.reason == "merged"
+    assert reply.ticket_id == target.pk
+    with tenant_scope(tenant):
+        assert Ticket.objects.count() == 2
+        ccs = set(TicketCC.objects.filter(ticket=target).values_list("contact__identities__value", flat=True))
+        assert ccs == {"bob@example.org", "dan@example.org"}
+        # The next answer threads by this mail's own id straight into the survivor.
+        assert EmailThreadRef.objects.get(message_id="bob-2@example.org").ticket_id == target.pk
+
+
 def test_other_recipients_become_ccs_but_not_our_own_address(channel, tenant):
     inbound = receive(channel, raw_mail(to="support@acme.test, Bob <bob@example.org>", cc="carol@example.org"))
     with tenant_scope(tenant):

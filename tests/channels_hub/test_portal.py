@@ -682,6 +682,25 @@ def test_writing_on_a_closed_request_opens_a_follow_up(tenant, jane, signed_in):
     assert response["Location"].startswith(f"/hc/requests/{follow_up.number}/")
 
 
+def test_writing_on_a_merged_request_goes_to_the_request_it_was_merged_into(tenant, jane, signed_in, agent):
+    from tickets.services import ticket_merge
+
+    survivor = _ticket(tenant, ContactFactory(tenant=tenant))
+    merged = _ticket(tenant, jane)
+    ticket_merge(target=survivor, sources=[merged], actor=agent, via=Via.CONSOLE)
+    page = signed_in.get(f"/hc/requests/{merged.number}/").content.decode()
+    assert f"This request was merged into request #{survivor.number}" in page
+    assert f'href="/hc/requests/{survivor.number}/"' in page and "follow-up" not in page
+    response = signed_in.post(f"/hc/requests/{merged.number}/reply/", {"body": "Any news?"})
+    assert response["Location"].startswith(f"/hc/requests/{survivor.number}/")
+    with tenant_scope(tenant):
+        assert not Ticket.objects.filter(follow_up_of=merged).exists()
+        last = survivor.messages.filter(kind=MessageKind.PUBLIC).latest("id")
+    assert last.author_contact_id == jane.pk and last.body_text == "Any news?"
+    page = signed_in.get(response["Location"]).content.decode()
+    assert f"was merged into request #{survivor.number}, so your message was added there" in page
+
+
 def test_the_requester_marks_the_request_solved(tenant, jane, signed_in):
     ticket = _ticket(tenant, jane, Status.OPEN)  # nobody assigned: the customer may still solve it
     response = signed_in.post(f"/hc/requests/{ticket.number}/solve/")

@@ -86,6 +86,47 @@ def test_merge_refuses_itself_closed_and_other_tenants(tenant, other_tenant, age
         ticket_merge(target=target, sources=[foreign], actor=agent, via=Via.CONSOLE)
 
 
+def test_a_customer_writing_on_a_merged_ticket_reaches_the_survivor(tenant, agent, make_ticket, requester):
+    other_requester = ContactFactory(tenant=tenant)
+    target = make_ticket(subject="Order 1001 missing")
+    source = make_ticket(subject="Where is my order?", requester=other_requester)
+    ticket_update(ticket=target, actor=agent, via=Via.CONSOLE, status=Status.PENDING)
+    ticket_merge(target=target, sources=[source], actor=agent, via=Via.CONSOLE)
+    with tenant_scope(tenant):
+        tickets_before = Ticket.objects.count()
+    message = message_add(ticket=source, actor=None, via=Via.CUSTOMER, author_contact=other_requester,
+                          body="Any news?", public=True, channel="email", external_id="<news@example.org>")
+    with tenant_scope(tenant):
+        target.refresh_from_db()
+        source.refresh_from_db()
+        assert Ticket.objects.count() == tickets_before  # no follow-up
+    assert message.ticket_id == target.pk and message.author_contact_id == other_requester.pk
+    # The merged ticket's requester is a CC of the survivor, so writing reopens it.
+    assert target.status == Status.OPEN
+    assert source.status == Status.CLOSED and source.message_count == 0
+    # Agents still cannot write on the merged ticket.
+    with pytest.raises(TicketClosed):
+        message_add(ticket=source, actor=agent, via=Via.CONSOLE, body="Note", public=False)
+
+
+def test_merged_into_a_ticket_merged_or_closed_later(tenant, agent, make_ticket, requester):
+    first, second, third = make_ticket(), make_ticket(), make_ticket()
+    ticket_merge(target=second, sources=[first], actor=agent, via=Via.CONSOLE)
+    ticket_merge(target=third, sources=[second], actor=agent, via=Via.CONSOLE)
+    reached = message_add(ticket=first, actor=None, via=Via.CUSTOMER, author_contact=requester, body="Hello?",
+                          public=True)
+    assert reached.ticket_id == third.pk  # along the chain of merges
+    ticket_update(ticket=third, actor=agent, via=Via.CONSOLE, status=Status.SOLVED)
+    from tests.tickets.test_services_messages import _close
+
+    _close(tenant, third)
+    again = message_add(ticket=first, actor=None, via=Via.CUSTOMER, author_contact=requester, body="Again",
+                        public=True)
+    with tenant_scope(tenant):
+        follow_up = Ticket.objects.get(pk=again.ticket_id)
+    assert follow_up.follow_up_of_id == third.pk  # the survivor is closed: its follow-up
+
+
 def test_light_agents_cannot_merge(tenant, light_agent, make_ticket):
     with pytest.raises(PermissionDenied):
         ticket_merge(target=make_ticket(), sources=[make_ticket()], actor=light_agent, via=Via.CONSOLE)

@@ -64,7 +64,8 @@ def message_add(
       message and changes nothing.
     - The requester or a CC writing on a pending, on-hold or solved ticket reopens it
       (``reopen_count`` counts reopened solves). A customer writing on a closed ticket
-      starts a follow-up ticket; the message returned is then the follow-up's first one.
+      starts a follow-up ticket; the message returned is then the follow-up's first one. On a
+      ticket closed by a merge, the message goes to the ticket it was merged into instead.
     - A public reply by an agent (console or API, not a trigger or automation) is a reply
       for the stored counters, and the first agent action on a new ticket (→ open).
     - ``expected_version``: the stale-reply guard (``StaleTicket``).
@@ -112,6 +113,13 @@ def _message_add(*, ticket, actor, via, body, public, author_contact, channel, e
     locked = lock_ticket(ticket)
     if locked.status == Status.CLOSED:
         if customer:
+            survivor = _merge_survivor(locked)
+            if survivor is not None:
+                # The conversation goes on where the merge put it, not in a follow-up of a
+                # ticket nobody works on (the requester became a CC of the survivor).
+                return _message_add(ticket=survivor, actor=actor, via=via, body=body, public=public,
+                                    author_contact=author_contact, channel=channel, external_id=external_id,
+                                    attachments=attachments, expected_version=None, audit_meta=audit_meta)
             return _follow_up(closed=locked, actor=actor, via=via, body=body, author_contact=author_contact,
                               channel=channel, external_id=external_id, attachments=attachments)
         raise TicketClosed(locked)
@@ -174,6 +182,27 @@ def _copy_ticket_state(*, source: Ticket, target: Ticket) -> None:
         return
     for field in Ticket._meta.concrete_fields:
         setattr(target, field.attname, getattr(source, field.attname))
+
+
+MAX_MERGE_HOPS = 10
+
+
+def _merge_survivor(closed: Ticket) -> Ticket | None:
+    """The ticket a closed, merged ticket lives on in: its ``merged_into``, followed while
+    that one was merged away too (at most ``MAX_MERGE_HOPS``), in the same tenant. ``None``
+    when ``closed`` was closed without a merge."""
+    survivor, hops = None, 0
+    next_id = closed.merged_into_id
+    while next_id is not None and hops < MAX_MERGE_HOPS:
+        found = (Ticket.objects.filter(tenant_id=closed.tenant_id, pk=next_id)
+                 .only("id", "tenant_id", "status", "merged_into_id").first())
+        if found is None:
+            break
+        survivor, hops = found, hops + 1
+        next_id = found.merged_into_id if found.status == Status.CLOSED else None
+    if survivor is not None:
+        survivor.tenant = closed.tenant
+    return survivor
 
 
 def _follow_up(*, closed: Ticket, actor, via, body, author_contact, channel, external_id, attachments) -> Message:
