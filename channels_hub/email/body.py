@@ -10,6 +10,8 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
 
+from tickets.inline_images import content_id_key, referenced_content_ids
+
 from .attachments import TNEF_TYPES, expand_tnef, safe_filename
 from .charsets import decode_header_text, decode_surrogates
 from .headers import clean_line, normalize_message_id
@@ -253,10 +255,11 @@ class Walker:
 def finish_attachments(
     candidates: list[_Candidate], html: str, *, max_bytes: int, max_count: int, defects: list[str]
 ) -> list[ParsedAttachment]:
-    """Apply the size and count limits and decide which images are inline: those the
-    HTML body shows through ``cid:`` (others are listed as ordinary files, so an
-    image nobody references is still visible to the agent)."""
-    referenced = {found.lower() for found in re.findall(r"cid:([^\"'\s>)]+)", html, re.I)}
+    """Apply the size and count limits and mark the parts sent to be shown in the message:
+    those with ``Content-Disposition: inline`` and those the HTML body shows through
+    ``cid:``. Whether a file is listed or shown is decided when the message is rendered
+    (an inline image the body does not show stays a listed file)."""
+    referenced = referenced_content_ids(html)
     kept: list[ParsedAttachment] = []
     dropped_for_count = 0
     for candidate in candidates:
@@ -269,10 +272,8 @@ def finish_attachments(
         if len(kept) >= max_count:
             dropped_for_count += 1
             continue
-        item.inline = (
-            bool(item.content_id)
-            and candidate.disposition != "attachment"
-            and item.content_id.lower() in referenced
+        item.inline = candidate.disposition == "inline" or (
+            bool(item.content_id) and content_id_key(item.content_id) in referenced
         )
         kept.append(item)
     if dropped_for_count:

@@ -13,12 +13,14 @@ from html.parser import HTMLParser
 
 import nh3
 
+from tickets.inline_images import IMAGE_ATTRIBUTES, image_attribute, images_without_cid_dropped
+
 _TAGS = (set(nh3.ALLOWED_TAGS) - {"area", "map"}) | {"font"}
 
 _ATTRIBUTES: dict[str, set[str]] = {
     "*": {"style", "title", "dir", "lang", "align"},
     "a": {"href", "name"},
-    "img": {"src", "alt", "width", "height", "border"},
+    "img": set(IMAGE_ATTRIBUTES),
     "table": {"width", "border", "cellpadding", "cellspacing", "bgcolor", "summary"},
     "tr": {"bgcolor", "valign"},
     "td": {"colspan", "rowspan", "width", "height", "bgcolor", "valign", "nowrap"},
@@ -61,19 +63,16 @@ _DANGEROUS_STYLE = re.compile(r"expression|url\s*\(|javascript|vbscript|@import|
 
 
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
-    """Per-attribute rules nh3's scheme allowlist cannot express: ``cid:`` is for
-    inline images only, images load only from http(s) or the message itself, and a
-    style that smuggles code or remote loads loses the whole attribute."""
-    lowered = value.strip().lower()
-    if attribute == "src":
-        if tag != "img" or not lowered.startswith(("cid:", "http://", "https://")):
-            return None
-    elif attribute in ("href", "cite"):
-        if lowered.startswith("cid:"):
-            return None
-    elif attribute == "style":
-        if _DANGEROUS_STYLE.search(value):
-            return None
+    """Per-attribute rules nh3's scheme allowlist cannot express: an image shows only a
+    file of the message itself (``cid:``, with an alt text and numeric dimensions, no
+    style), ``cid:`` is for images only, and a style that smuggles code or remote loads
+    loses the whole attribute."""
+    if tag == "img":
+        return image_attribute(attribute, value)
+    if attribute in ("href", "cite") and value.strip().lower().startswith("cid:"):
+        return None
+    if attribute == "style" and _DANGEROUS_STYLE.search(value):
+        return None
     return value
 
 
@@ -137,7 +136,7 @@ def sanitize_html(html: str, defects: list[str] | None = None) -> str:
         if defects is not None:
             defects.append("HTML could not be sanitised; only its text is kept")
         return ""
-    return cleaned.strip()
+    return images_without_cid_dropped(cleaned).strip()
 
 
 MAX_QUOTE_DEPTH = 20  # deeper <blockquote> nesting is rendered at this depth

@@ -5,6 +5,7 @@ allows it) a member of its organization. Everything else is a 404, never a 403.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -12,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from channels_hub.models import PortalAccount, PortalSettings
 from tickets.models import Attachment, Message, MessageKind, Status, Ticket, TicketCC
-from tickets.views.presenters import message_body  # the console's second allowlist on the way out
+from tickets.views.presenters import message_content  # the console's second allowlist on the way out
 
 MINE = "mine"
 CC = "cc"
@@ -108,9 +109,10 @@ def agent_first_name(user, fallback: str) -> str:
     return name[0] if name else fallback
 
 
-def public_conversation(*, ticket: Ticket) -> list[Entry]:
+def public_conversation(*, ticket: Ticket, image_url: Callable[[Attachment], str]) -> list[Entry]:
     """The public messages of the request, oldest first: never internal notes, system
-    entries or side conversations (two queries, however long the conversation)."""
+    entries or side conversations (two queries, however long the conversation). The images
+    a body shows load from ``image_url`` (the portal's own, customer-authorised link)."""
     messages = (Message.objects.filter(tenant_id=ticket.tenant_id, ticket=ticket, kind=MessageKind.PUBLIC,
                                        side_conversation__isnull=True)
                 .select_related("author_user", "author_contact")
@@ -125,8 +127,9 @@ def public_conversation(*, ticket: Ticket) -> list[Entry]:
             author, customer = agent_first_name(message.author_user, brand), False
         else:
             author, customer = brand, False
+        content = message_content(message, image_url=image_url)
         entries.append(Entry(message=message, author=author, from_customer=customer,
-                             attachments=list(message.attachments.all()), body=message_body(message)))
+                             attachments=content.attachments, body=content.body))
     return entries
 
 

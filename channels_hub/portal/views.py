@@ -6,6 +6,7 @@ customer's, another tenant's, not signed in), so nothing tells a number exists.
 """
 from __future__ import annotations
 
+import functools
 import re
 import zoneinfo
 
@@ -484,6 +485,11 @@ class RequestSuggestOpenView(PortalView):
         return HttpResponseRedirect(target)
 
 
+def inline_image_url(ticket: Ticket, attachment: Attachment) -> str:
+    """Where the customer's browser loads an image a message body shows (``?inline=1``)."""
+    return reverse("portal:attachment", args=[ticket.number, attachment.token]) + "?inline=1"
+
+
 class RequestObjectView(PortalView):
     """A request the signed-in customer may see, by its number (else a 404)."""
 
@@ -506,7 +512,8 @@ class RequestObjectView(PortalView):
         return self.page("portal/request_detail.html", {
             "ticket": ticket, "status": selectors.customer_status(ticket.status),
             "status_class": selectors.CUSTOMER_STATUS_CLASS.get(ticket.status, "open"),
-            "entries": selectors.public_conversation(ticket=ticket),
+            "entries": selectors.public_conversation(ticket=ticket,
+                                                     image_url=functools.partial(inline_image_url, ticket)),
             "closed": ticket.status == Status.CLOSED, "solved": ticket.status == Status.SOLVED,
             "merged_into": self.merged_into(ticket),
             "can_solve": is_requester and ticket.status in SOLVABLE, "is_requester": is_requester, "is_cc": is_cc,
@@ -589,7 +596,8 @@ class RequestSolveView(RequestObjectView):
 
 
 class AttachmentDownloadView(RequestObjectView):
-    """A file of a public message of the customer's request, always as a download."""
+    """A file of a public message of the customer's request: a download, or with ``?inline=1``
+    a raster image shown in a message body (``tickets.downloads``)."""
 
     model = Attachment
     slug_field = "token"
@@ -599,4 +607,4 @@ class AttachmentDownloadView(RequestObjectView):
         attachment = selectors.public_attachment(ticket=self.get_request(number), token=token)
         if attachment is None:
             raise Http404
-        return attachment_download(attachment)
+        return attachment_download(attachment, inline=request.GET.get("inline") == "1")

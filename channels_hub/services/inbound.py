@@ -490,6 +490,8 @@ class _Upload(ContentFile):
     def __init__(self, attachment: ParsedAttachment):
         super().__init__(attachment.content, name=attachment.filename)
         self.content_type = attachment.content_type
+        self.content_id = attachment.content_id
+        self.inline = attachment.inline
 
 
 def _uploads(attachments: list[ParsedAttachment]) -> tuple[list[_Upload], list[str]]:

@@ -18,10 +18,10 @@ from django.utils.translation import gettext as _
 
 from helpdesk.events.services import event_emit
 from knowledge.models import Article, ArticleAttachment
+from tickets.inline_images import INLINE_IMAGE_TYPES, SIGNATURE_BYTES, image_signature_matches
 from tickets.services.attachments import ACTIVE_TYPES, clean_filename, content_type_for, denied_extensions
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 MAX_PER_ARTICLE = 200
 
 
@@ -50,19 +50,10 @@ def _sniff_image(upload: Any, declared: str) -> str:
         return declared
     if hasattr(upload, "seek"):
         upload.seek(0)
-    head = upload.read(16) if hasattr(upload, "read") else b""
+    head = upload.read(SIGNATURE_BYTES) if hasattr(upload, "read") else b""
     if hasattr(upload, "seek"):
         upload.seek(0)
-    signatures = {
-        "image/png": (b"\x89PNG\r\n\x1a\n",),
-        "image/jpeg": (b"\xff\xd8\xff",),
-        "image/gif": (b"GIF87a", b"GIF89a"),
-        "image/webp": (b"RIFF",),
-    }
-    if any(head.startswith(sig) for sig in signatures[declared]) and (
-            declared != "image/webp" or head[8:12] == b"WEBP"):
-        return declared
-    return "application/octet-stream"
+    return declared if image_signature_matches(head, declared) else "application/octet-stream"
 
 
 @transaction.atomic

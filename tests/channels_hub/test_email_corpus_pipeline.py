@@ -91,9 +91,14 @@ def check(name: str, inbound: InboundEmail, tickets: dict[str, int], known_ticke
 
     denied = denied_extensions()
     wanted = [a["filename"] for a in expected["attachments"]]
-    accepted = [n for n in wanted if os.path.splitext(n)[1].lower().lstrip(".") not in denied]
-    stored = list(message.attachments.order_by("id").values_list("filename", flat=True))
+    kept = [a for a in expected["attachments"] if os.path.splitext(a["filename"])[1].lower().lstrip(".") not in denied]
+    accepted = [a["filename"] for a in kept]
+    rows = list(message.attachments.order_by("id").values("filename", "inline", "content_id"))
+    stored = [row["filename"] for row in rows]
     want(stored == accepted, f"attachments {stored} instead of {accepted}")
+    for row, item in zip(rows, kept):
+        want(row["inline"] is item["inline"] and row["content_id"] == item.get("content_id", row["content_id"]),
+             f"attachment {row} instead of {item}")
     for refused in set(wanted) - set(accepted):
         want(refused in body, f"the refused attachment {refused!r} is not named in the message")
     return problems

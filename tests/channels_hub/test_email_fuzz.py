@@ -59,7 +59,7 @@ def assert_well_formed(parsed: ParsedEmail) -> None:
         assert attachment.size == len(attachment.content)
         assert "/" in attachment.content_type
         assert "<" not in attachment.content_id
-        assert attachment.inline is False or attachment.content_id
+        assert isinstance(attachment.inline, bool) and not any(ch.isspace() for ch in attachment.content_id)
     if parsed.bounce is not None:
         assert isinstance(parsed.bounce, Bounce)
         assert isinstance(parsed.bounce.status, str) and isinstance(parsed.bounce.permanent, bool)

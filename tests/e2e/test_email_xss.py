@@ -127,16 +127,20 @@ INSPECT = """() => {
 
 
 def compose(*, subject: str, sender: str, message_id: str, in_reply_to: str = "", text: str | None = None,
-            html: str | None = None, attachments: tuple[tuple[str, str, bytes], ...] = ()) -> bytes:
-    """Raw MIME written by hand, so headers go out exactly as given (encoded words included)."""
+            html: str | None = None, attachments: tuple[tuple[str, str, bytes], ...] = (),
+            related: tuple[tuple[str, str, str, bytes], ...] = ()) -> bytes:
+    """Raw MIME written by hand, so headers go out exactly as given (encoded words included).
+    ``related``: (file name, content type, Content-ID, bytes) of parts the HTML shows by ``cid:``."""
     def b64(data: bytes) -> str:
         encoded = base64.b64encode(data).decode()
         return "\r\n".join(encoded[i:i + 76] for i in range(0, len(encoded), 76))
 
-    def leaf(content_type: str, data: bytes, disposition: str = "") -> str:
+    def leaf(content_type: str, data: bytes, disposition: str = "", content_id: str = "") -> str:
         head = [f"Content-Type: {content_type}", "Content-Transfer-Encoding: base64"]
         if disposition:
             head.append(f"Content-Disposition: {disposition}")
+        if content_id:
+            head.append(f"Content-ID: <{content_id}>")
         return "\r\n".join(head) + "\r\n\r\n" + b64(data) + "\r\n"
 
     def multipart(subtype: str, boundary: str, parts: list[str]) -> str:
@@ -149,6 +153,10 @@ def compose(*, subject: str, sender: str, message_id: str, in_reply_to: str = ""
     if html is not None:
         bodies.append(leaf("text/html; charset=utf-8", html.encode()))
     body = bodies[0] if len(bodies) == 1 else multipart("alternative", "alt-boundary-42", bodies)
+    if related:
+        images = [leaf(content_type, data, f'inline; filename="{name}"', content_id)
+                  for name, content_type, content_id, data in related]
+        body = multipart("related", "related-boundary-42", [body, *images])
     if attachments:
         files = [leaf(content_type, data, f'attachment; filename="{name}"') for name, content_type, data in attachments]
         body = multipart("mixed", "mixed-boundary-42", [body, *files])
@@ -240,6 +248,17 @@ class Watch:
         assert self.evil_requests == [], self.evil_requests
 
 
+def open_ticket(browser, server, desk, ticket):
+    """Ada's browser on the ticket page: (context, page, watch, url); the caller closes the context."""
+    base = f"http://acme.localhost:{server}"
+    url = f"{base}/console/tickets/{ticket.number}/"
+    context = signed_in(browser, desk["ada"], base)
+    page = context.new_page()
+    watch = Watch(page)
+    page.goto(url)
+    return context, page, watch, url
+
+
 def test_hostile_mail_renders_inert_on_the_ticket_page(browser, server):
     desk = acme_desk()
     acme = desk["tenant"]
@@ -262,13 +281,8 @@ def test_hostile_mail_renders_inert_on_the_ticket_page(browser, server):
         assert ticket.subject == HOSTILE_SUBJECT  # kept as text, escaped on the way out
         assert ticket.requester.name == HOSTILE_NAME
 
-    base = f"http://acme.localhost:{server}"
-    url = f"{base}/console/tickets/{ticket.number}/"
-    context = signed_in(browser, desk["ada"], base)
+    context, page, watch, url = open_ticket(browser, server, desk, ticket)
     try:
-        page = context.new_page()
-        watch = Watch(page)
-        page.goto(url)
         expect(page.locator("#live-indicator")).to_have_attribute("data-state", "connected")
         conversation = page.locator("#entries")
         expect(conversation).to_contain_text("The customer's words survive.")
@@ -317,6 +331,65 @@ def test_hostile_mail_renders_inert_on_the_ticket_page(browser, server):
         assert found["xlinks"] == 0
         assert found["positioned"] == 0 and found["styles"] == []
         assert page.url == url
+        watch.assert_quiet()
+    finally:
+        context.close()
+
+
+# A 1x1 PNG: the one kind of image a body may show is a raster file of its own message.
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC")
+CID_HTML = """\
+<p>Inline images survive.</p>
+<p><img src="cid:shot@evil.example" alt="screenshot" onerror="window.__pwned='cid-onerror'" style="position:fixed"></p>
+<p><img src="cid:drawing@evil.example" alt="drawing"><img src="cid:page@evil.example" alt="page"></p>
+<p><img src="cid:fake@evil.example" alt="fake"><img src="cid:nowhere@evil.example" alt="nowhere"></p>
+<img src="http://evil.example/track.png"><img src="data:image/png;base64,AAAA"><img src="javascript:alert('img')">
+"""
+
+
+def test_only_the_mails_own_raster_images_show_and_load(browser, server):
+    desk = acme_desk()
+    acme = desk["tenant"]
+    [inbound] = deliver(acme, compose(
+        subject="Screenshot", sender="mallory@evil.example", message_id=new_id(), text="See the screenshot.",
+        html=CID_HTML, related=(("shot.png", "image/png", "shot@evil.example", PNG),
+                                ("drawing.svg", "image/svg+xml", "drawing@evil.example", SVG_ATTACHMENT),
+                                ("page.html", "text/html", "page@evil.example", ATTACHMENT_HTML),
+                                ("fake.png", "image/png", "fake@evil.example", ATTACHMENT_HTML))))
+    with tenant_scope(acme):
+        ticket = Ticket.objects.get(pk=inbound.ticket_id)
+    context, page, watch, _url = open_ticket(browser, server, desk, ticket)
+    try:
+        expect(page.locator("#entries")).to_contain_text("Inline images survive.")
+        image = page.locator("#entries .entry-body img")
+        expect(image).to_have_count(2)  # the PNG, and the file declared PNG that is not one
+        page.wait_for_load_state("load")
+        shown = image.evaluate_all("""images => images.map(img => ({
+          src: new URL(img.src).pathname + new URL(img.src).search, alt: img.alt, width: img.naturalWidth,
+          attributes: Array.from(img.attributes).map(a => a.name).sort()}))""")
+        assert [item["alt"] for item in shown] == ["screenshot", "fake"]
+        assert all(item["src"].startswith("/console/tickets/attachments/") and item["src"].endswith("?inline=1")
+                   for item in shown), shown
+        assert shown[0]["width"] == 1 and shown[1]["width"] == 0  # only real PNG bytes are shown
+        assert shown[0]["attributes"] == ["alt", "src"]
+        served = page.evaluate("""srcs => Promise.all(srcs.map(src => fetch(src).then(r => ({
+          disposition: r.headers.get('content-disposition') || '', type: r.headers.get('content-type') || '',
+          corp: r.headers.get('cross-origin-resource-policy'), csp: r.headers.get('content-security-policy')}))))""",
+                               [item["src"] for item in shown])
+        assert served[0]["disposition"].startswith("inline") and served[0]["type"] == "image/png"
+        assert served[1]["disposition"].startswith("attachment")
+        assert all(r["corp"] == "same-origin" and "sandbox" in r["csp"] for r in served), served
+        # The SVG and the HTML page are listed files; the images the body shows are not.
+        listed = page.locator("#entries .attachments a").all_inner_texts()
+        assert sorted(listed) == ["drawing.svg", "page.html"]
+        for alt in ("drawing", "page", "nowhere"):
+            expect(page.locator("#entries .entry-body").first).to_contain_text(alt)
+
+        page.wait_for_timeout(300)
+        found = page.evaluate(INSPECT)
+        assert found["pwned"] is None and found["handlers"] == []
+        assert found["tags"] == ["img", "img"]
+        assert found["positioned"] == 0 and found["styles"] == []
         watch.assert_quiet()
     finally:
         context.close()

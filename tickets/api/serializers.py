@@ -165,7 +165,7 @@ class AttachmentOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Attachment
-        fields = ["id", "filename", "content_type", "size", "url", "created_at"]
+        fields = ["id", "filename", "content_type", "size", "inline", "content_id", "url", "created_at"]
         read_only_fields = fields
 
     def get_url(self, attachment) -> str:

@@ -405,8 +405,12 @@ def _attachment_path(instance: "Attachment", filename: str) -> str:
     return f"attachments/{instance.tenant_id}/{instance.token}/{filename}"
 
 
+CONTENT_ID_MAX_LENGTH = 255
+
+
 class Attachment(TenantOwned):
-    """A file on a message, served only as a download through an unguessable link."""
+    """A file on a message, served as a download through an unguessable link. A mail's inline
+    image keeps its ``content_id`` (without ``<>``), by which the message's body shows it."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
@@ -415,6 +419,9 @@ class Attachment(TenantOwned):
     filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=150, default="application/octet-stream")
     size = models.PositiveBigIntegerField(default=0)
+    content_id = models.CharField(max_length=CONTENT_ID_MAX_LENGTH, blank=True, default="", help_text=_(
+        "The mail part's Content-ID, without <>: the message's HTML shows the file as cid:<Content-ID>."))
+    inline = models.BooleanField(default=False, help_text=_("Sent to be shown in the message rather than as a file."))
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -19,6 +19,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from tickets.models import Attachment, Message, Ticket
+from tickets.models.ticket import CONTENT_ID_MAX_LENGTH
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_PER_MESSAGE = 20
@@ -109,12 +110,18 @@ def check_uploads(uploads: Iterable[Any]) -> list[tuple[Any, str, str, int]]:
 
 def attachments_store(*, ticket: Ticket, message: Message | None, uploads: Iterable[Any],
                       uploaded_by: Any = None) -> list[Attachment]:
-    """Store checked uploads on ``message``. Precondition: inside the caller's transaction
-    (a file written before a rollback stays orphaned in storage; the row does not)."""
+    """Store checked uploads on ``message``. An upload from a mail may carry its part's
+    ``content_id`` and ``inline`` (``channels_hub.services.inbound``); a Content-ID too long
+    to store is dropped rather than cut, so it can never name another file. Precondition:
+    inside the caller's transaction (a file written before a rollback stays orphaned in
+    storage; the row does not)."""
     stored = []
     for upload, filename, content_type, size in check_uploads(uploads):
+        content_id = str(getattr(upload, "content_id", "") or "")
         attachment = Attachment(tenant_id=ticket.tenant_id, ticket=ticket, message=message, filename=filename,
                                 content_type=content_type, size=size,
+                                content_id=content_id if len(content_id) <= CONTENT_ID_MAX_LENGTH else "",
+                                inline=bool(getattr(upload, "inline", False)),
                                 uploaded_by=uploaded_by if getattr(uploaded_by, "pk", None) else None)
         if hasattr(upload, "seek"):
             upload.seek(0)

@@ -9,21 +9,26 @@ from typing import Iterable
 
 import nh3
 
-# The allowlist: formatting, lists, quotes, tables, links. No images or media (remote
-# images track the reader), no styles, no forms, no scripts, no event handlers.
+from tickets.inline_images import IMAGE_ATTRIBUTES, image_attribute, images_without_cid_dropped
+
+# The allowlist: formatting, lists, quotes, tables, links, and the images a mail carries
+# itself (``cid:``, ``tickets.inline_images``). No other images or media (remote images
+# track the reader), no styles, no forms, no scripts, no event handlers.
 ALLOWED_TAGS = frozenset({
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "h1", "h2", "h3",
-    "h4", "h5", "h6", "hr", "i", "ins", "kbd", "li", "ol", "p", "pre", "q", "s", "small", "span", "strike",
-    "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+    "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "ol", "p", "pre", "q", "s", "small", "span",
+    "strike", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
 })
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "abbr": {"title"},
+    "img": set(IMAGE_ATTRIBUTES),
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan"},
     "ol": {"start"},
 }
-URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+# ``cid`` passes the scheme check for images only (``filter_attribute``).
+URL_SCHEMES = frozenset({"http", "https", "mailto", "tel", "cid"})
 # Dropped with their content, not just their tags.
 DROP_WITH_CONTENT = frozenset({"script", "style", "head", "title", "template", "noscript", "iframe", "object",
                                "svg", "math", "textarea", "select"})
@@ -33,10 +38,21 @@ _BLOCK_TAGS = {"p", "div", "br", "li", "tr", "blockquote", "pre", "h1", "h2", "h
                "table", "ul", "ol", "dl", "dt", "dd"}
 
 
+def filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+    """nh3's attribute filter: images keep a ``cid:`` source, alt text and numeric sizes; a
+    link never points at ``cid:``."""
+    if tag == "img":
+        return image_attribute(attribute, value)
+    if value.strip().lower().startswith("cid:"):
+        return None
+    return value
+
+
 def sanitize_html(value: str) -> str:
-    return nh3.clean(value, tags=set(ALLOWED_TAGS), clean_content_tags=set(DROP_WITH_CONTENT),
-                     attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
-                     url_schemes=set(URL_SCHEMES), link_rel="noopener noreferrer nofollow", strip_comments=True)
+    return images_without_cid_dropped(nh3.clean(
+        value, tags=set(ALLOWED_TAGS), clean_content_tags=set(DROP_WITH_CONTENT),
+        attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()}, attribute_filter=filter_attribute,
+        url_schemes=set(URL_SCHEMES), link_rel="noopener noreferrer nofollow", strip_comments=True))
 
 
 class _TextExtractor(HTMLParser):

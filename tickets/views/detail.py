@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.generic.detail import SingleObjectMixin
 
@@ -34,6 +35,7 @@ class Entry:
     message: Message
     author: str
     body: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
     changes: list = field(default_factory=list)
     is_new: bool = False
 
@@ -42,14 +44,21 @@ class Entry:
         return self.message.kind
 
 
+def inline_image_url(attachment: Attachment) -> str:
+    """Where an agent's browser loads an image the body shows (``?inline=1``: shown, not saved)."""
+    return reverse("tickets:attachment", args=[attachment.token]) + "?inline=1"
+
+
 def entries_for(messages: list[Message], *, new_ids: frozenset[int] = frozenset()) -> list[Entry]:
     lines = presenters.change_lines(messages)
     entries = []
     for message in messages:
+        content = presenters.message_content(message, image_url=inline_image_url)
         entries.append(Entry(
             message=message,
             author=presenters.author_name(message),
-            body=presenters.message_body(message) if message.kind != MessageKind.SYSTEM or message.body_text else "",
+            body=content.body if message.kind != MessageKind.SYSTEM or message.body_text else "",
+            attachments=content.attachments,
             changes=lines.get(message.pk, []),
             is_new=message.pk in new_ids,
         ))
@@ -196,7 +205,8 @@ class TicketMessagesView(TicketObjectView):
 
 
 class AttachmentDownloadView(TenantObjectMixin, ConsoleView, SingleObjectMixin):
-    """A file of a ticket, by its unguessable token, always as a download that never renders."""
+    """A file of a ticket, by its unguessable token: a download that never renders, or with
+    ``?inline=1`` a raster image shown in a message body (``tickets.downloads``)."""
 
     capability = Cap.TICKETS_VIEW
     model = Attachment
@@ -204,4 +214,4 @@ class AttachmentDownloadView(TenantObjectMixin, ConsoleView, SingleObjectMixin):
     slug_url_kwarg = "token"
 
     def get(self, request, token):
-        return attachment_download(self.get_object())
+        return attachment_download(self.get_object(), inline=request.GET.get("inline") == "1")

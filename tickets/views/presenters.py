@@ -6,6 +6,7 @@ once (at most one query per kind, however many entries there are).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -16,7 +17,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, gettext_lazy as _
 
 from helpdesk.people.models import Team
-from tickets.models import ContactReason, CustomField, Message, MessageKind, Priority, Status, TicketType
+from tickets.inline_images import IMAGE_ATTRIBUTES, INLINE_IMAGE_TYPES, content_id_key, images_resolved
+from tickets.models import Attachment, ContactReason, CustomField, Message, MessageKind, Priority, Status, TicketType
+from tickets.services.content import filter_attribute
 
 _CHOICES = {"status": Status, "priority": Priority, "type": TicketType}
 _LABELS: dict[str, Any] = {
@@ -38,8 +41,8 @@ _LABELS: dict[str, Any] = {
 }
 _RELATIONS = {"assignee": "user", "team": "team", "contact_reason": "reason"}
 # The tags markup keeps from a stored (already sanitised) body: a second allowlist on the way out.
-_ALLOWED_TAGS = {"a", "b", "blockquote", "br", "code", "div", "em", "h1", "h2", "h3", "h4", "hr", "i", "li", "ol",
-                 "p", "pre", "s", "span", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr",
+_ALLOWED_TAGS = {"a", "b", "blockquote", "br", "code", "div", "em", "h1", "h2", "h3", "h4", "hr", "i", "img", "li",
+                 "ol", "p", "pre", "s", "span", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr",
                  "u", "ul"}
 
 
@@ -128,16 +131,47 @@ def change_lines(messages: list[Message]) -> dict[int, list[ChangeLine]]:
     return result
 
 
-def message_body(message: Message) -> SafeString:
+@dataclass(frozen=True)
+class MessageContent:
+    """What a conversation entry shows: the body, and the files listed under it (all of the
+    message's files but the images the body shows)."""
+
+    body: SafeString
+    attachments: list[Attachment]
+
+
+def message_content(message: Message, *, image_url: Callable[[Attachment], str]) -> MessageContent:
     """The stored HTML cleaned once more with an allowlist (links made safe), or the text with
-    line breaks. Nothing a customer wrote can run in the agent's browser."""
-    if message.body_html:
-        cleaned = nh3.clean(message.body_html, tags=_ALLOWED_TAGS,
-                            attributes={"a": {"href", "title"}, "td": {"colspan", "rowspan"},
-                                        "th": {"colspan", "rowspan"}},
-                            url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow")
-        return mark_safe(cleaned)  # noqa: S308 - allowlist-cleaned just above
-    return mark_safe(linebreaks(message.body_text, autoescape=True))  # noqa: S308 - escaped by linebreaks
+    line breaks. Nothing a customer wrote can run in the agent's browser.
+
+    An ``<img src="cid:X">`` shows the file of this same message whose Content-ID is X, at
+    ``image_url(attachment)``, when that file is a raster image (``INLINE_IMAGE_TYPES``);
+    otherwise its alt text stands in. Reads ``message.attachments.all()``: prefetch it for a
+    list, so a page costs no query per message.
+    """
+    files = list(message.attachments.all())
+    if not message.body_html:
+        text = linebreaks(message.body_text, autoescape=True)
+        return MessageContent(body=mark_safe(text), attachments=files)  # noqa: S308 - escaped by linebreaks
+    images = {content_id_key(file.content_id): file for file in files
+              if file.content_id and file.content_type in INLINE_IMAGE_TYPES}
+    shown: set[int] = set()
+
+    def src_for(content_id: str) -> str | None:
+        image = images.get(content_id_key(content_id))
+        if image is None:
+            return None
+        shown.add(image.pk)
+        return image_url(image)
+
+    cleaned = nh3.clean(message.body_html, tags=_ALLOWED_TAGS,
+                        attributes={"a": {"href", "title"}, "img": set(IMAGE_ATTRIBUTES),
+                                    "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}},
+                        attribute_filter=filter_attribute, url_schemes={"http", "https", "mailto", "cid"},
+                        link_rel="noopener noreferrer nofollow")
+    body = images_resolved(cleaned, src_for)
+    return MessageContent(body=mark_safe(body),  # noqa: S308 - allowlist-cleaned, image sources our own links
+                          attachments=[file for file in files if file.pk not in shown])
 
 
 def author_name(message: Message) -> str:
