@@ -57,6 +57,7 @@ from helpdesk.console.links import platform_absolute_url
 from helpdesk.db.durability import commit_without_waiting_for_disk
 from helpdesk.events import webhooks
 from helpdesk.events.services import backoff_seconds
+from channels_hub.services.live import connector_delivery_changed
 from channels_hub.services.queueing import publish, unprocessed
 from helpdesk.people.models import IdentityKind
 from helpdesk.people.services import contact_resolve
@@ -506,6 +507,7 @@ def _record(delivery: ConnectorDelivery, result: webhooks.AttemptResult) -> Conn
         delivery.last_error = _error_text(result)[:500]
     delivery.save(update_fields=["attempts", "response_status", "status", "sent_at", "next_attempt_at",
                                  "last_error", "external_id", "updated_at"])
+    connector_delivery_changed(delivery, ticket=delivery.ticket_message.ticket)
     log = logger.warning if delivery.status == OutboundStatus.FAILED else logger.info
     log("connector delivery %s attempt %s: %s %s", delivery.pk, delivery.attempts,
         result.response_status or result.error, delivery.status)
