@@ -30,7 +30,6 @@ import base64
 import binascii
 import json
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -62,7 +61,7 @@ from channels_hub.services.queueing import publish, unprocessed
 from helpdesk.people.models import IdentityKind
 from helpdesk.people.services import contact_resolve
 from helpdesk.tenancy.context import dangerously_unscoped, tenant_scope
-from tickets.models import Attachment, Message, MessageKind, Ticket, Via
+from tickets.models import Attachment, Message, MessageKind, Via
 from tickets.models import Channel as TicketChannel
 from tickets.services import attachments as attachment_services
 from tickets.services.content import MAX_BODY_CHARS
@@ -522,30 +521,3 @@ def connector_deliveries_due(*, now=None, limit: int = 200) -> list[tuple[int, i
     with dangerously_unscoped():
         return list(ConnectorDelivery.unscoped.filter(status=OutboundStatus.QUEUED, next_attempt_at__lte=cutoff)
                     .order_by("next_attempt_at").values_list("tenant_id", "pk")[:limit])
-
-
-# --- what agents see -----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ReplyTarget:
-    conversation: ConnectorConversation
-    deliveries: list[ConnectorDelivery]
-
-    @property
-    def provider(self) -> str:
-        return self.conversation.channel.provider or self.conversation.channel.name
-
-
-RECENT_DELIVERIES = 20
-
-
-def ticket_reply_target(*, ticket: Ticket) -> ReplyTarget | None:
-    """Where replies on ``ticket`` go, and the state of its latest deliveries (two queries;
-    one when the ticket has no bridged conversation)."""
-    conversation = (ConnectorConversation.objects.filter(tenant_id=ticket.tenant_id, ticket_id=ticket.pk)
-                    .select_related("channel").order_by("-updated_at", "-id").first())
-    if conversation is None:
-        return None
-    deliveries = list(ConnectorDelivery.objects.filter(tenant_id=ticket.tenant_id, ticket_message__ticket_id=ticket.pk)
-                      .order_by("-created_at", "-id")[:RECENT_DELIVERIES])
-    return ReplyTarget(conversation=conversation, deliveries=deliveries)
