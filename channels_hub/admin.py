@@ -15,7 +15,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
-from django.utils.translation import gettext, gettext_lazy as _, ngettext
+from django.utils.translation import gettext, gettext_lazy as _, ngettext, pgettext_lazy
 
 from channels_hub.models import (
     Channel,
@@ -265,7 +265,7 @@ class OutboundEmailAdmin(TenantScopedAdmin):
     readonly_fields = fields
     actions = ["retry_now"]
 
-    @admin.display(description=_("to"))
+    @admin.display(description=pgettext_lazy("recipients of a mail", "to"))
     def recipients(self, obj):
         return Truncator(", ".join(obj.to or [])).chars(80)
 

@@ -10,6 +10,7 @@ import secrets
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from helpdesk.crypto import EncryptedTextField
 from helpdesk.tenancy.models import TenantOwned
@@ -211,7 +212,8 @@ class EmailThreadRef(TenantOwned):
 
 
 class OutboundKind(models.TextChoices):
-    REPLY = "reply", _("Reply")
+    # A noun (the mail of an agent's reply), not the "Reply" button: Turkish has two words.
+    REPLY = "reply", pgettext_lazy("message kind", "Reply")
     ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
     NOTIFICATION = "notification", _("Notification")
     AUTOMATION = "automation", _("Trigger or automation")
@@ -221,7 +223,8 @@ class OutboundKind(models.TextChoices):
 
 class OutboundStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
-    SENT = "sent", _("Sent")
+    # A state ("was sent"), not the "Sent" box of the mail log: Turkish has two words.
+    SENT = "sent", pgettext_lazy("delivery status", "Sent")
     FAILED = "failed", _("Failed")
     BOUNCED = "bounced", _("Bounced")
 

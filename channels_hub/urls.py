@@ -1,8 +1,9 @@
-"""Console routes of channels, under ``/console/channels/`` (namespace ``channels``)."""
+"""Console routes of channels, under ``/console/channels/`` (namespace ``channels``): the
+channel settings and mail logs (administrators), and the ticket page's delivery panels."""
 from django.urls import path
 
 from channels_hub.models import ChannelKind
-from channels_hub.views import mail_log, settings
+from channels_hub.views import mail_log, settings, ticket_panels
 
 app_name = "channels"
 
@@ -19,4 +20,9 @@ urlpatterns = [
     path("<int:pk>/mail/", mail_log.ChannelMailLogView.as_view(), name="mail_log"),
     path("mail/<int:pk>/process/", mail_log.InboundProcessView.as_view(), name="inbound_process"),
     path("mail/<int:pk>/original.eml", mail_log.InboundRawView.as_view(), name="inbound_raw"),
+    # The ticket page's delivery panels, refetched live (agents: tickets.view).
+    path("tickets/<int:number>/email/", ticket_panels.TicketPanelView.as_view(panel=ticket_panels.EMAIL),
+         name="ticket_email_panel"),
+    path("tickets/<int:number>/connector/", ticket_panels.TicketPanelView.as_view(panel=ticket_panels.CONNECTOR),
+         name="ticket_connector_panel"),
 ]

@@ -201,3 +201,30 @@ def smtp_inbox(settings):
         yield inbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def listen():
+    """Subscribe a channel of the real channel layer to a group; return a receive(timeout)
+    function (``asyncio.TimeoutError`` when nothing comes)."""
+    import asyncio
+
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    joined = []
+
+    def join(group):
+        channel = async_to_sync(layer.new_channel)()
+        async_to_sync(layer.group_add)(group, channel)
+        joined.append((group, channel))
+
+        async def receive(timeout):
+            return await asyncio.wait_for(layer.receive(channel), timeout)
+
+        return lambda timeout=5: async_to_sync(receive)(timeout)
+
+    yield join
+    for group, channel in joined:
+        async_to_sync(layer.group_discard)(group, channel)

@@ -20,20 +20,26 @@ only says "typing" or "not typing". The frames a browser may send are::
 and it receives ``hello`` (its own connection id and the TTL), ``presence`` (``conn``,
 ``user`` {id, name}, ``state`` viewing|typing|left, ``ttl``), ``event`` (the ticket's
 committed ``ticket.updated`` / ``ticket.message_added`` / ``ticket.merged`` events, pushed
-by ``push_to_ticket_page``) and ``pong``.
+by ``push_to_ticket_page``, and frames of higher apps that are no stored event, such as a
+delivery's new state, pushed by ``push_to_ticket_page_after_commit``) and ``pong``.
 """
 from __future__ import annotations
 
+import asyncio
+import logging
 import secrets
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import transaction
 
 from helpdesk.console.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, _resolve_membership, same_origin
 from helpdesk.events.realtime import ticket_group
 from helpdesk.tenancy.context import tenant_scope
 from helpdesk.tenancy.roles import Cap, role_has
+
+logger = logging.getLogger(__name__)
 
 CLOSE_NOT_FOUND = 4404
 HEARTBEAT_SECONDS = 20
@@ -41,6 +47,8 @@ PRESENCE_TTL_SECONDS = 60
 # Events of a ticket the page shows live (all committed, pushed after dispatch).
 TICKET_PAGE_EVENTS = ("ticket.updated", "ticket.message_added", "ticket.merged")
 VIEWING, TYPING, LEFT = "viewing", "typing", "left"
+# A best-effort push (``push_to_ticket_page_after_commit``) waits no longer for the layer.
+PUSH_TIMEOUT_SECONDS = 2.0
 
 
 @database_sync_to_async
@@ -136,19 +144,50 @@ class TicketPresenceConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "event", "event": event})
 
 
-def push_to_ticket_page(event) -> None:
-    """Event consumer: the ticket's committed change, to the pages that show that ticket."""
+def send_to_ticket_page(*, tenant_id: int, ticket_id: int, event: dict, timeout: float | None = None) -> None:
+    """One ``event`` frame to every open page of the ticket. Raises when the channel layer
+    cannot take it (or takes longer than ``timeout`` seconds)."""
     from channels.layers import get_channel_layer
 
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "ticket.event", "event": event}
+    group = ticket_group(tenant_id, ticket_id)
+
+    async def send():
+        await asyncio.wait_for(layer.group_send(group, message), timeout)
+
+    async_to_sync(send)()
+
+
+def push_to_ticket_page(event) -> None:
+    """Event consumer: the ticket's committed change, to the pages that show that ticket."""
     from helpdesk.events.dispatch import push_message
 
     if not event.subject_id or not event.subject_id.isdigit():
         return
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    async_to_sync(layer.group_send)(ticket_group(event.tenant_id, int(event.subject_id)),
-                                    {"type": "ticket.event", "event": push_message(event)["event"]})
+    send_to_ticket_page(tenant_id=event.tenant_id, ticket_id=int(event.subject_id),
+                        event=push_message(event)["event"])
+
+
+def push_to_ticket_page_after_commit(*, tenant_id: int, ticket_id: int, event: dict) -> None:
+    """``event`` to the ticket's pages once the caller's transaction commits (nothing on a
+    rollback), best effort: the change is stored and the page shows it on its next load,
+    so a channel layer that is down or slow is logged and never fails the caller.
+
+    For frames that are not ``Event`` rows (a delivery's state, say): they carry ids and
+    states only, never content, since every page of the ticket receives them and fetches
+    what it shows through its own permission checks."""
+    def push() -> None:
+        try:
+            send_to_ticket_page(tenant_id=tenant_id, ticket_id=ticket_id, event=event,
+                                timeout=PUSH_TIMEOUT_SECONDS)
+        except Exception:  # noqa: BLE001 - a live push is best effort; the change is committed
+            logger.warning("could not push %s to the pages of ticket %s of tenant %s", event.get("type"),
+                           ticket_id, tenant_id, exc_info=True)
+
+    transaction.on_commit(push, robust=True)
 
 
 def register_ticket_push() -> None:

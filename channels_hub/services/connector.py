@@ -30,7 +30,6 @@ import base64
 import binascii
 import json
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -57,11 +56,12 @@ from helpdesk.console.links import platform_absolute_url
 from helpdesk.db.durability import commit_without_waiting_for_disk
 from helpdesk.events import webhooks
 from helpdesk.events.services import backoff_seconds
+from channels_hub.services.live import connector_delivery_changed
 from channels_hub.services.queueing import publish, unprocessed
 from helpdesk.people.models import IdentityKind
 from helpdesk.people.services import contact_resolve
 from helpdesk.tenancy.context import dangerously_unscoped, tenant_scope
-from tickets.models import Attachment, Message, MessageKind, Ticket, Via
+from tickets.models import Attachment, Message, MessageKind, Via
 from tickets.models import Channel as TicketChannel
 from tickets.services import attachments as attachment_services
 from tickets.services.content import MAX_BODY_CHARS
@@ -506,6 +506,7 @@ def _record(delivery: ConnectorDelivery, result: webhooks.AttemptResult) -> Conn
         delivery.last_error = _error_text(result)[:500]
     delivery.save(update_fields=["attempts", "response_status", "status", "sent_at", "next_attempt_at",
                                  "last_error", "external_id", "updated_at"])
+    connector_delivery_changed(delivery, ticket=delivery.ticket_message.ticket)
     log = logger.warning if delivery.status == OutboundStatus.FAILED else logger.info
     log("connector delivery %s attempt %s: %s %s", delivery.pk, delivery.attempts,
         result.response_status or result.error, delivery.status)
@@ -520,30 +521,3 @@ def connector_deliveries_due(*, now=None, limit: int = 200) -> list[tuple[int, i
     with dangerously_unscoped():
         return list(ConnectorDelivery.unscoped.filter(status=OutboundStatus.QUEUED, next_attempt_at__lte=cutoff)
                     .order_by("next_attempt_at").values_list("tenant_id", "pk")[:limit])
-
-
-# --- what agents see -----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ReplyTarget:
-    conversation: ConnectorConversation
-    deliveries: list[ConnectorDelivery]
-
-    @property
-    def provider(self) -> str:
-        return self.conversation.channel.provider or self.conversation.channel.name
-
-
-RECENT_DELIVERIES = 20
-
-
-def ticket_reply_target(*, ticket: Ticket) -> ReplyTarget | None:
-    """Where replies on ``ticket`` go, and the state of its latest deliveries (two queries;
-    one when the ticket has no bridged conversation)."""
-    conversation = (ConnectorConversation.objects.filter(tenant_id=ticket.tenant_id, ticket_id=ticket.pk)
-                    .select_related("channel").order_by("-updated_at", "-id").first())
-    if conversation is None:
-        return None
-    deliveries = list(ConnectorDelivery.objects.filter(tenant_id=ticket.tenant_id, ticket_message__ticket_id=ticket.pk)
-                      .order_by("-created_at", "-id")[:RECENT_DELIVERIES])
-    return ReplyTarget(conversation=conversation, deliveries=deliveries)

@@ -37,6 +37,7 @@ from channels_hub.models import (
 )
 from channels_hub.services import acknowledgements
 from channels_hub.services.channels import sender_matches
+from channels_hub.services.live import email_delivery_changed
 from channels_hub.services.queueing import publish, unprocessed
 from helpdesk.console.ratelimit import window_count
 from helpdesk.db.compiled import CompiledQuery
@@ -552,6 +553,7 @@ def _bounce(inbound: InboundEmail, parsed: ParsedEmail) -> Outcome:
     original.bounced_at = now
     original.last_error = (f"{bounce.status} {bounce.diagnostic}".strip() or _("Bounced"))[:500]
     original.save(update_fields=["status", "bounced_at", "last_error", "updated_at"])
+    email_delivery_changed(original)
     recipients = [r.lower() for r in (bounce.recipients or original.to)]
     if bounce.permanent:
         ContactIdentity.objects.filter(tenant_id=inbound.tenant_id, kind=IdentityKind.EMAIL, value__in=recipients,

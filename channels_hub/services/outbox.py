@@ -34,6 +34,7 @@ from channels_hub.models import (
     ThreadDirection,
 )
 from channels_hub.services.channels import default_email_channel
+from channels_hub.services.live import email_delivery_changed
 from channels_hub.services.queueing import publish
 from helpdesk.people.models import ContactIdentity, IdentityKind
 from helpdesk.tenancy.models import Tenant
@@ -253,7 +254,8 @@ def _error_text(exc: BaseException) -> str:
 
 def outbound_send(*, outbound_id: int, now=None) -> str | None:
     """Send one queued mail (in the tenant's scope); returns its new status, or None when
-    there was nothing to do (already sent, or another worker is sending it)."""
+    there was nothing to do (already sent, or another worker is sending it). The ticket's
+    pages hear of every attempt after commit (``services.live``)."""
     with transaction.atomic():
         outbound = (OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
                     .select_related("channel", "ticket").filter(pk=outbound_id, status=OutboundStatus.QUEUED).first())
@@ -280,6 +282,7 @@ def outbound_send(*, outbound_id: int, now=None) -> str | None:
             else:
                 outbound.next_attempt_at = now + timedelta(seconds=backoff_seconds(outbound.attempts))
             outbound.save(update_fields=["attempts", "last_error", "status", "next_attempt_at", "updated_at"])
+            email_delivery_changed(outbound)
             logger.info("outbound email %s: %s (attempt %s)", outbound.pk, outbound.last_error, outbound.attempts)
             return outbound.status
         outbound.attempts += 1
@@ -288,6 +291,7 @@ def outbound_send(*, outbound_id: int, now=None) -> str | None:
         outbound.next_attempt_at = None
         outbound.last_error = ""
         outbound.save(update_fields=["attempts", "status", "sent_at", "next_attempt_at", "last_error", "updated_at"])
+        email_delivery_changed(outbound)
         return outbound.status
 
 

@@ -1,5 +1,6 @@
 """Console pages of channels (``/console/channels/``): the settings of email mailboxes and
-connector channels, and each mailbox's mail log. Administrators only (``settings.manage``).
+connector channels, and each mailbox's mail log, for administrators (``settings.manage``);
+and the ticket page's delivery panels (``ticket_panels``), for whoever sees the ticket.
 
 Call ``register_nav()`` from ``ChannelsHubConfig.ready()`` to put "Channels" in the side
 navigation (kept import-light: the views themselves load with the URLconf).

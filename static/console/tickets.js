@@ -1,5 +1,6 @@
 /* Ticket pages: keyboard shortcuts, live list updates, bulk selection, the ticket page's
- * presence socket, live new messages, macros without a reload, and measured handle time.
+ * presence socket, live new messages and delivery panels, macros without a reload, and
+ * measured handle time.
  * Every page works without this script. Server data is written with textContent only; the
  * one HTML fragment inserted (the properties panel, the new entries) is rendered by our
  * own templates, which escape everything a customer or agent wrote. */
@@ -412,10 +413,95 @@
       liveBar.hidden = false;
     }
 
+    /* Delivery panels (email, connector): their containers are always on the page; a frame
+     * naming a panel's event makes the page fetch that panel again (the frame says only which
+     * delivery changed; the fragment comes with the server's permission checks). Frames in a
+     * burst are gathered; only the deliveries that changed are swapped, so the live region
+     * announces those alone and a focused link keeps its place. */
+    var PANEL_DEBOUNCE_MS = 300;
+    var panels = {};  // frame type -> { box, timer, fetching, again }
+    Array.prototype.forEach.call(page.querySelectorAll("[data-live-panel]"), function (box) {
+      var event = box.getAttribute("data-panel-event");
+      if (event && box.getAttribute("data-panel-url")) { panels[event] = { box: box, timer: null, fetching: false, again: false }; }
+    });
+    function refreshPanel(panel) {
+      clearTimeout(panel.timer);
+      panel.timer = setTimeout(function () { fetchPanel(panel); }, PANEL_DEBOUNCE_MS);
+    }
+    function refreshAllPanels() { Object.keys(panels).forEach(function (key) { refreshPanel(panels[key]); }); }
+    function fetchPanel(panel) {
+      panel.timer = null;
+      if (!window.fetch) { return; }
+      if (panel.fetching) { panel.again = true; return; }
+      panel.fetching = true;
+      fetch(panel.box.getAttribute("data-panel-url"), {
+        credentials: "same-origin", cache: "no-store", headers: { "Accept": "text/html" }
+      }).then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.text();
+      }).then(function (html) { swapPanel(panel.box, html); })
+        .catch(function () { /* the next frame or a reload shows it */ })
+        .then(function () {
+          panel.fetching = false;
+          if (panel.again) { panel.again = false; refreshPanel(panel); }
+        });
+    }
+    function itemsOf(root) {
+      var items = {};
+      Array.prototype.forEach.call(root.querySelectorAll("[data-delivery-id]"), function (li) {
+        items[li.getAttribute("data-delivery-id")] = li;
+      });
+      return items;
+    }
+    function withoutItems(root) {
+      var copy = root.cloneNode(true);
+      Array.prototype.forEach.call(copy.querySelectorAll("[data-delivery-id]"), function (li) { li.remove(); });
+      return copy.innerHTML.replace(/\s+/g, " ");
+    }
+    function swapPanel(box, html) {
+      var holder = document.createElement("template");
+      holder.innerHTML = html; // our own template's output, escaped there
+      var fresh = holder.content;
+      var active = document.activeElement;
+      var focused = active && box.contains(active) ? active : null;
+      var focusedItem = focused && focused.closest("[data-delivery-id]");
+      var oldItems = itemsOf(box);
+      var newItems = itemsOf(fresh);
+      var freshBox = document.createElement("div");
+      freshBox.appendChild(fresh.cloneNode(true));
+      var list = box.querySelector("ul");
+      if (list && Object.keys(oldItems).length && withoutItems(box) === withoutItems(freshBox)) {
+        // Same panel around the list: patch the deliveries in place, newest first.
+        var previous = null;
+        Array.prototype.forEach.call(fresh.querySelectorAll("[data-delivery-id]"), function (li) {
+          var old = oldItems[li.getAttribute("data-delivery-id")];
+          var keep = old && old.outerHTML === li.outerHTML ? old : li;
+          if (old && keep !== old) { old.replaceWith(keep); }
+          var next = previous ? previous.nextElementSibling : list.firstElementChild;
+          if (next !== keep) { list.insertBefore(keep, next); }
+          previous = keep;
+        });
+        Object.keys(oldItems).forEach(function (id) { if (!newItems[id]) { oldItems[id].remove(); } });
+      } else {
+        box.replaceChildren(fresh);
+      }
+      if (focused && document.activeElement !== focused) {
+        // The focused element was replaced or moved: focus its twin, else the panel's heading, never <body>.
+        var item = focusedItem && box.querySelector('[data-delivery-id="' + focusedItem.getAttribute("data-delivery-id") + '"]');
+        var twin = item && (focused.getAttribute("href") ? item.querySelector('a[href="' + focused.getAttribute("href") + '"]') : null);
+        var target = twin || box.querySelector("h2[tabindex]");
+        if (target) { target.focus({ preventScroll: true }); }
+      }
+    }
+
     var seenEvents = {};
     var inflight = 0;  // this page's own changes on their way (a macro): their events wait for the answer
     var waiting = [];
     function onTicketEvent(ev) {
+      if (ev && typeof ev.type === "string" && Object.prototype.hasOwnProperty.call(panels, ev.type)) {
+        refreshPanel(panels[ev.type]);
+        return;
+      }
       if (!ev || (ev.id && seenEvents[ev.id])) { return; }
       if (ev.id) { seenEvents[ev.id] = true; }
       if (inflight) { waiting.push(ev); return; }
@@ -476,6 +562,7 @@
     setInterval(renderPresence, 5000);
 
     var socket = null;
+    var connectedBefore = false;
     var attempt = 0;
     var heartbeat = null;
     var stopped = false;
@@ -507,6 +594,8 @@
         try { data = JSON.parse(msg.data); } catch (e) { return; }
         if (!data || typeof data !== "object") { return; }
         if (data.type === "hello") {
+          if (connectedBefore) { refreshAllPanels(); }  // frames sent while the socket was down are lost
+          connectedBefore = true;
           attempt = 0;
           clearInterval(heartbeat);
           heartbeat = setInterval(function () { send({ type: "heartbeat" }); }, (data.heartbeat || 20) * 1000);

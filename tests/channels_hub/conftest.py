@@ -1,8 +1,11 @@
-"""Fixtures for the channels_hub tests: a real IMAP server (Dovecot), see imap_server.py."""
+"""Fixtures for the channels_hub tests: a real IMAP server (Dovecot), see imap_server.py, and
+a real connector bridge (bridge.py)."""
 from __future__ import annotations
 
 import pytest
 
+from channels_hub.services.channels import channel_create
+from tests.channels_hub.bridge import Bridge
 from tests.channels_hub.imap_server import DovecotServer, find_dovecot
 
 
@@ -27,3 +30,18 @@ def imap_server(dovecot_server):
     dovecot_server.reset()
     yield dovecot_server
     dovecot_server.start()
+
+
+@pytest.fixture
+def bridge(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True  # the bridge listens on loopback here
+    server = Bridge()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def connector(tenant, owner, bridge):
+    """(channel, secret) of a WhatsApp bridge whose replies go to the local server."""
+    return channel_create(tenant=tenant, actor=owner, kind="connector",
+                          values={"name": "WhatsApp", "provider": "whatsapp", "webhook_url": bridge.url})

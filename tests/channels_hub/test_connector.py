@@ -8,8 +8,6 @@ import hashlib
 import hmac
 import json
 import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
@@ -37,65 +35,6 @@ from tickets.models import Attachment, Message, Status, Ticket, Via
 from tickets.services.messages import message_add
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-# --- a real bridge: an HTTP server in a thread -----------------------------------------------
-
-class Bridge:
-    """Records every reply webhook; answers from a script of (status, body, delay)."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.script: list[tuple[int, str, float]] = []
-        self.lock = threading.Lock()
-        bridge = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with bridge.lock:
-                    bridge.requests.append({"headers": dict(self.headers.items()), "body": body, "path": self.path})
-                    status, reply, delay = (bridge.script.pop(0) if bridge.script
-                                            else (200, json.dumps({"external_id": f"out-{len(bridge.requests)}"}), 0))
-                if delay:
-                    time.sleep(delay)
-                data = reply.encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:
-                    pass  # the client gave up (timeout test)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/replies"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def bridge(settings):
-    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True  # the bridge listens on loopback here
-    server = Bridge()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def connector(tenant, owner, bridge):
-    """(channel, secret) of a WhatsApp bridge whose replies go to the local server."""
-    return channel_create(tenant=tenant, actor=owner, kind="connector",
-                          values={"name": "WhatsApp", "provider": "whatsapp", "webhook_url": bridge.url})
 
 
 def bridge_client(secret: str) -> APIClient:

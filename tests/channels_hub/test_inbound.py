@@ -9,7 +9,7 @@ from channels_hub.models import EmailThreadRef, InboundEmail, InboundSource, Inb
 from channels_hub.services.inbound import inbound_process, inbound_store
 from helpdesk.people.models import ContactIdentity
 from helpdesk.tenancy.context import tenant_scope
-from tests.channels_hub.mail import email_channel, raw_mail
+from tests.channels_hub.mail import dsn_mail, email_channel, raw_mail
 from tickets.models import Message, Status, Ticket, TicketCC
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -181,7 +181,7 @@ def test_a_bounce_marks_our_mail_bounced_and_the_address_undeliverable(channel, 
     first = receive(channel, raw_mail(sender="gone@example.org"))
     with tenant_scope(tenant):
         ack = OutboundEmail.objects.get(ticket_id=first.ticket_id)
-    dsn = _dsn(original_id=ack.message_id, recipient="gone@example.org")
+    dsn = dsn_mail(original_id=ack.message_id, recipient="gone@example.org")
     bounce = receive(channel, dsn)
     assert bounce.status == InboundStatus.IGNORED and bounce.reason == "bounce"
     with tenant_scope(tenant):
@@ -199,7 +199,7 @@ def test_an_address_that_bounced_gets_its_ticket_but_no_acknowledgement(channel,
     first = receive(channel, raw_mail(sender="gone@example.org"))
     with tenant_scope(tenant):
         ack = OutboundEmail.objects.get(ticket_id=first.ticket_id)
-    receive(channel, _dsn(original_id=ack.message_id, recipient="gone@example.org"))
+    receive(channel, dsn_mail(original_id=ack.message_id, recipient="gone@example.org"))
     again = receive(channel, raw_mail(sender="Gone <GONE@example.org>", subject="Another question"))
     assert again.reason == "new-ticket" and again.ticket_id != first.ticket_id
     with tenant_scope(tenant):
@@ -246,26 +246,6 @@ def test_processing_again_is_a_no_op(channel, tenant):
         assert again.status == InboundStatus.PROCESSED and forced.status == InboundStatus.DUPLICATE
         assert Ticket.objects.count() == 1
         assert EmailThreadRef.objects.filter(message_id=inbound.message_id).count() == 1
-
-
-def _dsn(*, original_id: str, recipient: str) -> bytes:
-    return (
-        "From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\r\n"
-        "To: support@acme.test\r\n"
-        "Subject: Undelivered Mail Returned to Sender\r\n"
-        "Message-ID: <dsn-1@mx.example.org>\r\n"
-        "Auto-Submitted: auto-replied\r\n"
-        "MIME-Version: 1.0\r\n"
-        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
-        "--B\r\nContent-Type: text/plain\r\n\r\nThe mail could not be delivered.\r\n"
-        "--B\r\nContent-Type: message/delivery-status\r\n\r\n"
-        "Reporting-MTA: dns; mx.example.org\r\n\r\n"
-        f"Final-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: 5.1.1\r\n"
-        "Diagnostic-Code: smtp; 550 5.1.1 no such user\r\n"
-        "--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-        f"Message-ID: <{original_id}>\r\nSubject: We received your request\r\n"
-        "--B--\r\n"
-    ).encode()
 
 
 # --- what a mail costs (bench/email_ingest.py measures the same pipeline) --------------------

@@ -338,6 +338,22 @@ def test_every_object_route_is_a_404_for_another_tenant(tenant_a_objects, b_api,
     assert checked > 0
 
 
+# The ticket page's fragments that higher apps serve (tickets cannot import them): each must
+# be an object route of the ticket, so the test above calls it with another tenant's ticket.
+TICKET_FRAGMENTS = ("tickets:messages", "kb:ticket_articles", "channels:ticket_email_panel",
+                    "channels:ticket_connector_panel")
+
+
+def test_the_ticket_pages_fragments_are_checked_as_ticket_routes():
+    from tickets.models import Ticket
+
+    routes = {route.name: route for route in all_routes()}
+    for name in TICKET_FRAGMENTS:
+        route = routes[name]
+        assert route_model(route) is Ticket and name not in NOT_TENANT_OBJECTS, name
+        assert lookup_overrides(route, Ticket(number=7)) == {"number": 7}, name  # found by the tenant's number
+
+
 def test_every_collection_route_shows_nothing_of_another_tenant(tenant_a_objects, b_api, b_console):
     fetched = 0
     for route in all_routes():

@@ -1,6 +1,9 @@
 """What the browser tests share: the Acme desk they start from and a signed-in browser context."""
 from __future__ import annotations
 
+import threading
+
+from django.db import connection
 from django.test import Client
 
 from helpdesk.tenancy.roles import Role
@@ -32,3 +35,27 @@ def signed_in(browser, user, base: str):
     context.set_default_timeout(15_000)
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}])
     return context
+
+
+def elsewhere(work, *, seconds: float = 60):
+    """Run a service call as a colleague (or the mail pipeline) would, on another thread, and
+    return its result: services push events with ``async_to_sync``, which cannot run on the
+    thread Playwright's loop occupies."""
+    result: list = []
+    failure: list[BaseException] = []
+
+    def run():
+        try:
+            result.append(work())
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the test's thread
+            failure.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=seconds)
+    assert not thread.is_alive(), "the service call did not finish"
+    if failure:
+        raise failure[0]
+    return result[0]

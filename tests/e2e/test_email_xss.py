@@ -8,18 +8,16 @@ Run on their own: ``RUN_E2E=1 python -m pytest -p no:xdist -m e2e tests/e2e/test
 from __future__ import annotations
 
 import base64
-import threading
 from email.utils import make_msgid
 
 import pytest
-from django.db import connection
 from playwright.sync_api import expect
 
 from channels_hub.models import Channel, InboundEmail, InboundSource, InboundStatus
 from channels_hub.services.inbound import inbound_store
 from helpdesk.tenancy.context import tenant_scope
 from tests.channels_hub.mail import email_channel
-from tests.e2e.helpers import acme_desk, signed_in
+from tests.e2e.helpers import acme_desk, elsewhere, signed_in
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -173,29 +171,6 @@ def new_id() -> str:
 
 def encoded_word(value: str) -> str:
     return f"=?UTF-8?B?{base64.b64encode(value.encode()).decode()}?="
-
-
-def elsewhere(work):
-    """Run pipeline work on another thread and return its result: the services push events
-    with ``async_to_sync``, which cannot run on the thread Playwright's loop occupies."""
-    result: list = []
-    failure: list[BaseException] = []
-
-    def run():
-        try:
-            result.append(work())
-        except BaseException as exc:  # noqa: BLE001 - re-raised on the test's thread
-            failure.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(timeout=60)
-    assert not thread.is_alive(), "the pipeline did not finish"
-    if failure:
-        raise failure[0]
-    return result[0]
 
 
 def deliver(tenant, *raws: bytes) -> list[InboundEmail]:

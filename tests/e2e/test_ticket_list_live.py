@@ -7,13 +7,11 @@ Run on their own: ``RUN_E2E=1 python -m pytest -p no:xdist -m e2e tests/e2e/test
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
-from django.db import connection
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import acme_desk, signed_in
+from tests.e2e.helpers import acme_desk, elsewhere, signed_in
 from tests.factories import ContactFactory, TeamFactory
 from tests.tickets.factories import SavedViewFactory, TagFactory, TicketFactory, TicketTagFactory
 from tickets.models import Priority, Status, Via
@@ -35,27 +33,6 @@ def desk(db):
     invoice = TicketFactory(tenant=acme, number=43, subject="Invoice copy", requester=grace,
                             status=Status.OPEN, priority=Priority.LOW)
     return {**desk, "parcel": parcel, "invoice": invoice}
-
-
-def elsewhere(work) -> None:
-    """Run a service call as a colleague would, from another thread: its events are pushed
-    with ``async_to_sync``, which cannot run on the thread Playwright's loop occupies."""
-    failure: list[BaseException] = []
-
-    def run():
-        try:
-            work()
-        except BaseException as exc:  # noqa: BLE001 - re-raised on the test's thread
-            failure.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(timeout=30)
-    assert not thread.is_alive(), "the service call did not finish"
-    if failure:
-        raise failure[0]
 
 
 def open_list(context, base: str, path: str = "/console/tickets/"):

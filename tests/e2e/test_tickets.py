@@ -11,7 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 from helpdesk.tenancy.context import tenant_scope
-from tests.e2e.helpers import acme_desk, signed_in
+from tests.channels_hub.factories import OutboundEmailFactory
+from tests.e2e.helpers import acme_desk, elsewhere, signed_in
 from tests.tickets.factories import MacroFactory, MessageFactory, TicketFactory
 from tickets.models import Message, MessageKind, Status, Ticket
 
@@ -124,3 +125,48 @@ def test_an_agent_works_a_ticket_with_a_colleague_nearby(browser, eager_server, 
         kinds = list(Message.objects.filter(ticket=fresh).order_by("id").values_list("kind", flat=True))
     assert kinds.count(MessageKind.PUBLIC) == 2 and kinds.count(MessageKind.NOTE) == 2
     assert MessageKind.SYSTEM in kinds
+
+
+def test_a_mail_that_fails_shows_on_the_open_ticket_page_without_a_reload(browser, asgi_server, desk, smtp_inbox):
+    from channels_hub.services.outbox import outbound_send
+
+    ticket = desk["ticket"]
+    answer = MessageFactory(tenant=desk["tenant"], ticket=ticket, kind=MessageKind.PUBLIC, author_user=desk["ada"],
+                            body_text="Could you send the order number?")
+    mail = OutboundEmailFactory(tenant=desk["tenant"], ticket=ticket, ticket_message=answer, kind="reply",
+                                to=["grace@customer.example"])
+    base = f"http://acme.localhost:{asgi_server}"
+    context = signed_in(browser, desk["ada"], base)
+    try:
+        ada = context.new_page()
+        said = []
+        ada.on("websocket", lambda ws: ws.on("framereceived", lambda frame: said.append(frame))
+               if "/ws/tickets/" in ws.url else None)
+        ada.goto(f"{base}/console/tickets/{ticket.number}/")
+        for _ in range(100):  # the page's socket has joined the ticket's group
+            if any('"hello"' in frame for frame in said):
+                break
+            ada.wait_for_timeout(100)
+        ada.evaluate("window.__sameTicketPage = 'still here'")
+        item = ada.locator(f"#email-delivery-{mail.pk}")
+        expect(item).to_contain_text("Queued")
+        expect(ada.locator("#connector-panel-live")).to_be_attached()  # empty, waiting for a first one
+        item.get_by_role("link", name="Reply").focus()
+
+        smtp_inbox.reply = "550 5.1.1 mailbox unavailable"
+
+        def fail():
+            with tenant_scope(desk["tenant"]):
+                assert outbound_send(outbound_id=mail.pk) == "failed"
+
+        elsewhere(fail)
+        expect(item).to_contain_text("Failed")
+        expect(item).to_contain_text("550 5.1.1 mailbox unavailable")
+        expect(ada.locator("#email-panel-live")).to_have_attribute("aria-live", "polite")
+        assert ada.evaluate("window.__sameTicketPage") == "still here"  # no reload
+        # The focus stays on the same delivery's link, not lost to the page.
+        assert ada.evaluate("document.activeElement.closest('[data-delivery-id]')?.dataset.deliveryId") == str(
+            mail.pk)
+    finally:
+        context.close()
+

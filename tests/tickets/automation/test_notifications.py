@@ -4,8 +4,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.core import mail
 
 from helpdesk.events.realtime import user_group
@@ -22,27 +20,6 @@ from tickets.automation.notifications import (
 from tickets.models import Notification, NotificationKind, Via
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def listen():
-    """Subscribe a channel to a group; return a receive(timeout) function."""
-    layer = get_channel_layer()
-    joined = []
-
-    def join(group):
-        channel = async_to_sync(layer.new_channel)()
-        async_to_sync(layer.group_add)(group, channel)
-        joined.append((group, channel))
-
-        async def receive(timeout):
-            return await asyncio.wait_for(layer.receive(channel), timeout)
-
-        return lambda timeout=5: async_to_sync(receive)(timeout)
-
-    yield join
-    for group, channel in joined:
-        async_to_sync(layer.group_discard)(group, channel)
 
 
 def test_notify_stores_pushes_after_commit_and_emails_in_the_persons_language(
