@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from urllib.parse import unquote
 
 # Raster images a browser shows as pictures and never runs: no SVG (it can carry script).
@@ -83,6 +83,21 @@ def images_without_cid_dropped(html_text: str) -> str:
     already removed their remote or ``data:`` sources; an image with no source shows nothing)."""
     return _IMG.sub(lambda match: match.group(0) if cid_of(_attributes(match.group(1)).get("src", "")) else "",
                     html_text)
+
+
+def images_with_files(html_text: str, content_ids: Iterable[str]) -> str:
+    """``html_text`` keeping only the ``<img>`` tags whose Content-ID is one of ``content_ids``
+    (the files stored with the body); any other image is replaced by its alt text, so no body
+    is stored, or mailed on, pointing at a file that is not there."""
+    keys = {content_id_key(content_id) for content_id in content_ids if content_id}
+
+    def keep(match: re.Match) -> str:
+        attributes = _attributes(match.group(1))
+        if content_id_key(cid_of(attributes.get("src", ""))) in keys:
+            return match.group(0)
+        return html.escape(attributes.get("alt", ""))
+
+    return _IMG.sub(keep, html_text)
 
 
 def images_resolved(html_text: str, src_for: Callable[[str], str | None]) -> str:

@@ -182,6 +182,13 @@ class ConnectorInboundOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# What ``ConnectorDeliveryOutput`` reads, for ``only()`` (its own columns and the related ones).
+DELIVERY_COLUMNS = ("id", "ticket_message_id", "channel_id", "channel__key", "channel__provider",
+                    "conversation_id", "conversation__conversation_id", "conversation__is_public", "status",
+                    "attempts", "response_status", "last_error", "external_id", "next_attempt_at", "sent_at",
+                    "created_at")
+
+
 class ConnectorDeliveryOutput(serializers.ModelSerializer):
     message_id = serializers.IntegerField(source="ticket_message_id")
     channel_key = serializers.CharField(source="channel.key")
@@ -278,8 +285,10 @@ class TicketDeliveriesView(TenantScopedMixin, GenericAPIView):
 
     def get(self, request: Request, pk: int) -> Response:
         ticket = self.get_object()
+        # The columns shown, no more: the channel's row holds its (encrypted) signing secret.
         rows = (ConnectorDelivery.objects.filter(tenant_id=ticket.tenant_id, ticket_message__ticket_id=ticket.pk)
-                .select_related("channel", "conversation"))
+                .select_related("channel", "conversation")
+                .only(*DELIVERY_COLUMNS))
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(ConnectorDeliveryOutput(page, many=True).data)
 

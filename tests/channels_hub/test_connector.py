@@ -569,6 +569,9 @@ def test_the_api_lists_a_tickets_deliveries_and_hides_other_tenants(connector, t
     assert [(r["status"], r["attempts"]) for r in rows] == [("queued", 1), ("sent", 1)]
     assert rows[0]["provider"] == "whatsapp" and rows[0]["conversation_id"] == "905321234567"
     assert rows[0]["last_error"].startswith("HTTP 503") and rows[1]["external_id"] == ""
+    assert rows[0]["channel_key"] == channel.key and rows[0]["public"] is False and rows[1]["sent_at"]
+    # The channel's row is read by the columns shown: its signing secret is never loaded.
+    assert not [q["sql"] for q in queries.captured_queries if "signing_secret" in q["sql"]]
     agent_reply(ticket, agent, body="three")
     with QueryCounter(connection) as more:
         assert len(api_client.get(f"/api/v1/tickets/{ticket.pk}/deliveries/").json()["results"]) == 3

@@ -224,8 +224,16 @@ def test_hostile_image_sources_are_stripped(receive, agent_client):
     assert shown == f'<img src="{console_image(files_of(message)["image001.png"])}">'
 
 
+def test_a_cid_image_without_its_part_is_stored_as_its_alt_text(receive, agent_client):
+    html = (f'<p>Before <img src="cid:{OUTLOOK_CID}" alt="shown"> and '
+            '<img src="cid:lost@contoso.example" alt="the part that was not sent"> after</p>')
+    ticket, message = receive(outlook_mail(html=html))
+    assert message.body_html.count("<img") == 1 and "lost@contoso" not in message.body_html
+    assert "the part that was not sent after" in message.body_html
+
+
 def test_sanitisers_keep_only_cid_images():
-    for sanitise in (sanitize_html, lambda html: prepare_body(html).html):
+    for sanitise in (sanitize_html, lambda html: prepare_body(html, content_ids=["a@b"]).html):
         assert sanitise('<img src="cid:a@b" alt="x" width="10" height="1e3" border="1">') == \
             '<img src="cid:a@b" alt="x" width="10">'
         for src in ("javascript:alert(1)", "data:image/png;base64,AAAA", "http://e.example/x.png", "x.png", ""):

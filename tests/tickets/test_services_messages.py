@@ -183,6 +183,17 @@ def test_html_is_sanitised_and_text_kept(tenant, agent, make_ticket):
     assert message.body_text == "Hi therex site"
 
 
+def test_an_image_naming_no_file_of_the_message_is_stored_as_its_alt_text(tenant, agent, make_ticket):
+    # An agent (or an API client) cannot send a cid: image: no file of the message carries
+    # that Content-ID, so the reply would go out pointing at nothing.
+    body = '<p>See <img src="cid:logo@acme" alt="our logo"> here</p>'
+    message = message_add(ticket=make_ticket(), actor=agent, via=Via.CONSOLE, body=body, public=True)
+    assert message.body_html == "<p>See our logo here</p>"
+    kept = prepare_body(body, content_ids=["LOGO@acme"]).html  # Content-IDs compare without case
+    assert kept == '<p>See <img src="cid:logo@acme" alt="our logo"> here</p>'
+    assert prepare_body(body, content_ids=["other@acme", ""]).html == "<p>See our logo here</p>"
+
+
 def test_plain_text_is_escaped_with_paragraphs():
     body = prepare_body("a < b & c\nnext line\n\nsecond <paragraph")
     assert body.html == "<p>a &lt; b &amp; c<br>next line</p><p>second &lt;paragraph</p>"

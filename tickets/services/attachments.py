@@ -108,6 +108,18 @@ def check_uploads(uploads: Iterable[Any]) -> list[tuple[Any, str, str, int]]:
     return [(upload, *check_upload(upload)) for upload in uploads]
 
 
+def upload_content_id(upload: Any) -> str:
+    """The Content-ID an upload from a mail stores; one too long to store is dropped rather
+    than cut, so it can never name another file."""
+    content_id = str(getattr(upload, "content_id", "") or "")
+    return content_id if len(content_id) <= CONTENT_ID_MAX_LENGTH else ""
+
+
+def checked_content_ids(checked: Iterable[tuple[Any, str, str, int]]) -> list[str]:
+    """The Content-IDs of ``check_uploads``' result: what a body's images may name."""
+    return [upload_content_id(upload) for upload, *_rest in checked]
+
+
 def attachments_store(*, ticket: Ticket, message: Message | None, uploads: Iterable[Any],
                       uploaded_by: Any = None) -> list[Attachment]:
     """Store checked uploads on ``message``. An upload from a mail may carry its part's
@@ -117,10 +129,8 @@ def attachments_store(*, ticket: Ticket, message: Message | None, uploads: Itera
     storage; the row does not)."""
     stored = []
     for upload, filename, content_type, size in check_uploads(uploads):
-        content_id = str(getattr(upload, "content_id", "") or "")
         attachment = Attachment(tenant_id=ticket.tenant_id, ticket=ticket, message=message, filename=filename,
-                                content_type=content_type, size=size,
-                                content_id=content_id if len(content_id) <= CONTENT_ID_MAX_LENGTH else "",
+                                content_type=content_type, size=size, content_id=upload_content_id(upload),
                                 inline=bool(getattr(upload, "inline", False)),
                                 uploaded_by=uploaded_by if getattr(uploaded_by, "pk", None) else None)
         if hasattr(upload, "seek"):

@@ -9,7 +9,7 @@ from typing import Iterable
 
 import nh3
 
-from tickets.inline_images import IMAGE_ATTRIBUTES, image_attribute, images_without_cid_dropped
+from tickets.inline_images import IMAGE_ATTRIBUTES, image_attribute, images_with_files, images_without_cid_dropped
 
 # The allowlist: formatting, lists, quotes, tables, links, and the images a mail carries
 # itself (``cid:``, ``tickets.inline_images``). No other images or media (remote images
@@ -93,12 +93,14 @@ class Body:
     text: str
 
 
-def prepare_body(value: str) -> Body:
+def prepare_body(value: str, *, content_ids: Iterable[str] = ()) -> Body:
     """A message body as sanitised HTML and plain text. Text without markup is taken as
-    text (escaped, paragraphs kept); anything that looks like HTML goes through the allowlist."""
+    text (escaped, paragraphs kept); anything that looks like HTML goes through the allowlist.
+    An image stays only when it names one of ``content_ids``, the Content-IDs of the files
+    stored with the body (a mail's inline images); any other shows its alt text."""
     value = (value or "").replace("\r\n", "\n").replace("\x00", "")
     if _LOOKS_LIKE_HTML.search(value):
-        clean = sanitize_html(value)
+        clean = images_with_files(sanitize_html(value), content_ids)
         return Body(html=clean, text=html_to_text(clean))
     text = value.strip()
     return Body(html=text_to_html(text), text=text)

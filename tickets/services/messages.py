@@ -125,8 +125,8 @@ def _message_add(*, ticket, actor, via, body, public, author_contact, channel, e
         raise TicketClosed(locked)
     check_version(locked, expected_version)
 
-    content = prepare_body(body)
     uploads = attachment_services.check_uploads(attachments)
+    content = prepare_body(body, content_ids=attachment_services.checked_content_ids(uploads))
     if not content.text and not uploads:
         raise ValidationError({"body": [_("Write a message or attach a file.")]})
     mentions = [] if public or customer else find_mentions(content.text, mentionable_members(tenant=tenant))

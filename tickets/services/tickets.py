@@ -244,8 +244,8 @@ def _ticket_create(*, tenant, actor, via, subject, description, requester, prior
         raise ValidationError({"problem": [_("A problem cannot be an incident of another problem.")]})
     language = _clean_language(language or requester.locale or tenant.default_locale)
     _check_body_length(description)
-    body = prepare_body(description or "")
     uploads = attachment_services.check_uploads(attachments)  # refuse before anything is written
+    body = prepare_body(description or "", content_ids=attachment_services.checked_content_ids(uploads))
 
     # Every check above runs before the first write, so the writes need no savepoint of their
     # own inside a caller's transaction (a savepoint costs two round trips; bench/email_ingest.py):
