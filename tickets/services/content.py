@@ -9,7 +9,7 @@ from typing import Iterable
 
 import nh3
 
-from tickets.inline_images import IMAGE_ATTRIBUTES, image_attribute, images_with_files, images_without_cid_dropped
+from tickets.inline_images import IMAGE_ATTRIBUTES, image_attribute, images_with_files
 
 # The allowlist: formatting, lists, quotes, tables, links, and the images a mail carries
 # itself (``cid:``, ``tickets.inline_images``). No other images or media (remote images
@@ -49,10 +49,12 @@ def filter_attribute(tag: str, attribute: str, value: str) -> str | None:
 
 
 def sanitize_html(value: str) -> str:
-    return images_without_cid_dropped(nh3.clean(
+    """The allowlist. Its ``<img>`` tags may still lack a source: ``prepare_body`` keeps only
+    those that name a file of the message (``images_with_files``)."""
+    return nh3.clean(
         value, tags=set(ALLOWED_TAGS), clean_content_tags=set(DROP_WITH_CONTENT),
         attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()}, attribute_filter=filter_attribute,
-        url_schemes=set(URL_SCHEMES), link_rel="noopener noreferrer nofollow", strip_comments=True))
+        url_schemes=set(URL_SCHEMES), link_rel="noopener noreferrer nofollow", strip_comments=True)
 
 
 class _TextExtractor(HTMLParser):
